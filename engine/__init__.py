@@ -1,0 +1,5 @@
+"""The simulated exchange: a pure, deterministic, in-memory state machine (no I/O).
+
+Importing the package registers every command handler with the exchange facade.
+"""
+from . import snapshot, transfers  # noqa: F401  (handler registration)

@@ -1,0 +1,65 @@
+"""The unit of work's write set: what one command changed, for storage to commit in one transaction.
+
+Entities are recorded by reference and turned into rows only at commit time, so an entity touched
+many times within a command is written once, in its final state. Append-only records (ledger
+entries, outcomes, notifications) are kept as ready rows. Tables are written in batches.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+
+class Entity(Protocol):
+    TABLE: ClassVar[str]
+    COLUMNS: ClassVar[tuple[str, ...]]
+    KEY: ClassVar[tuple[str, ...]]
+
+    def key(self) -> Any: ...
+    def row(self) -> tuple: ...
+
+
+class Record(Protocol):
+    TABLE: ClassVar[str]
+    COLUMNS: ClassVar[tuple[str, ...]]
+
+    def row(self) -> tuple: ...
+
+
+class Changes:
+    __slots__ = ("saved", "deleted", "appended")
+
+    def __init__(self) -> None:
+        self.saved: dict[type, dict[Any, Entity]] = {}
+        self.deleted: dict[type, set[Any]] = {}
+        self.appended: dict[type, list[Record]] = {}
+
+    def save(self, entity: Entity) -> None:
+        cls = type(entity)
+        key = entity.key()
+        self.saved.setdefault(cls, {})[key] = entity
+        gone = self.deleted.get(cls)
+        if gone:
+            gone.discard(key)
+
+    def delete(self, entity: Entity) -> None:
+        cls = type(entity)
+        key = entity.key()
+        saved = self.saved.get(cls)
+        if saved:
+            saved.pop(key, None)
+        self.deleted.setdefault(cls, set()).add(key)
+
+    def append(self, record: Record) -> None:
+        self.appended.setdefault(type(record), []).append(record)
+
+    def clear(self) -> None:
+        self.saved.clear()
+        self.deleted.clear()
+        self.appended.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self.saved or self.deleted or self.appended)
+
+    def row_count(self) -> int:
+        return (sum(map(len, self.saved.values())) + sum(map(len, self.deleted.values()))
+                + sum(map(len, self.appended.values())))

@@ -1,0 +1,175 @@
+"""The exchange facade: commands in, events out, given engine time. The single owner of engine state.
+
+Handlers live in modules named after the trading concept they implement and register themselves
+with `@handles(CommandType)`. A handler validates everything before it changes anything, so a
+rejected command leaves the state exactly as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, Protocol
+
+from .accounts import TradingAccount, User, account_id
+from .changes import Changes
+from .clock import DEFAULT_START_MS, format_time
+from .commands import Advance, Command, Envelope
+from .config import EngineConfig
+from .errors import Rejected
+from .ledger import EXTERNAL, INSURANCE_FUND, EntryType, Ledger
+from .market import Market
+from .records import Notification
+
+Handler = Callable[["Exchange", Any], Any]
+HANDLERS: dict[type, Handler] = {}
+
+
+def handles(command_type: type[Command]) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        HANDLERS[command_type] = handler
+        return handler
+    return register
+
+
+class DueWork(Protocol):
+    """Something that falls due at a time: funding, settlements, countdowns, delivered signals."""
+
+    def next_due(self, exchange: "Exchange") -> int | None: ...
+    def run_due(self, exchange: "Exchange", at_ms: int) -> None: ...
+
+
+class Exchange:
+    def __init__(self, config: EngineConfig | None = None, start_ms: int = DEFAULT_START_MS,
+                 *, fund_insurance: bool = True) -> None:
+        self.changes = Changes()
+        self.config = config or EngineConfig()
+        self.now_ms = start_ms
+        self.ledger = Ledger(self.changes)
+        self.users: dict[str, User] = {}
+        self.accounts: dict[str, TradingAccount] = {}
+        self.markets: dict[str, Market] = {}
+        self.next_notification = 1
+        # Records since the previous snapshot (`snapshot` reports and clears them).
+        self.unreported: dict[str, list] = {"notifications": []}
+        # The last sequence number of each record kind that a snapshot has reported.
+        self.reported: dict[str, int] = {"notifications": 0}
+        self.events: list[Any] = []
+        self.due_work: list[DueWork] = []
+        if fund_insurance:
+            self.ledger.move(EntryType.DEPOSIT, EXTERNAL, INSURANCE_FUND, self.config.insurance_fund,
+                             self.now_ms, "insurance fund")
+
+    # --- running commands ---------------------------------------------------------------------
+
+    def execute(self, envelope: Envelope) -> Any:
+        """Advance to the line's time, then apply its command. Returns the handler's result."""
+        if envelope.at_ms is not None:
+            self.advance_to(envelope.at_ms)
+        return self.apply(envelope.command)
+
+    def apply(self, command: Command) -> Any:
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise Rejected("UNKNOWN_ACTION", f"{command.action} is not supported by this engine")
+        return handler(self, command)
+
+    def advance_to(self, target_ms: int) -> None:
+        """Move engine time forward, running everything that falls due on the way, in time order."""
+        if target_ms < self.now_ms:
+            raise Rejected("TIME_BACKWARDS",
+                           f"time never goes back: engine time is {format_time(self.now_ms)}, "
+                           f"the line says {format_time(target_ms)}")
+        while True:
+            due = [(at, i) for i, work in enumerate(self.due_work)
+                   if (at := work.next_due(self)) is not None and at <= target_ms]
+            if not due:
+                break
+            at, index = min(due)
+            self.now_ms = max(self.now_ms, at)
+            self.due_work[index].run_due(self, at)
+        self.now_ms = target_ms
+
+    def emit(self, event: Any) -> None:
+        self.events.append(event)
+
+    def take_events(self) -> list[Any]:
+        events, self.events = self.events, []
+        return events
+
+    # --- users and accounts -------------------------------------------------------------------
+
+    def user(self, name: str) -> User:
+        user = self.users.get(name)
+        if user is None:
+            raise Rejected("UNKNOWN_USER", f"no user named {name!r}; create it first with a 'user' line")
+        return user
+
+    def account(self, user: str, kind: str) -> TradingAccount:
+        self.user(user)
+        account = self.accounts.get(account_id(user, kind))
+        if account is None:
+            raise Rejected("UNKNOWN_ACCOUNT", f"{user} has no {kind} account"
+                           + (" yet: become an elite trader first" if kind == "elite" else ""))
+        return account
+
+    def open_account(self, user: str, kind: str) -> TradingAccount:
+        kind = str(kind)
+        account = TradingAccount(account_id(user, kind), user, kind, last_activity_ms=self.now_ms)
+        self.accounts[account.id] = account
+        self.ledger.open(account.id)
+        self.changes.save(account)
+        return account
+
+    def touch(self, account: TradingAccount) -> None:
+        """Any action wakes a dormant account."""
+        if account.last_activity_ms != self.now_ms:
+            account.last_activity_ms = self.now_ms
+            self.changes.save(account)
+
+    def notify(self, user: str, kind: str, text: str) -> Notification:
+        note = Notification(self.next_notification, user, kind, text, self.now_ms)
+        self.next_notification += 1
+        self.changes.append(note)
+        self.unreported["notifications"].append(note)
+        self.emit(note)
+        return note
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        """Scalars that are not entities: engine time, id counters, settings."""
+        values = {
+            "now_ms": str(self.now_ms),
+            "ledger_next_id": str(self.ledger.next_id),
+            "next_notification": str(self.next_notification),
+            "config": self.config.to_json(),
+        }
+        for kind, seq in self.reported.items():
+            values[f"reported_{kind}"] = str(seq)
+        return values
+
+    def entities(self) -> Iterator[Any]:
+        """Every live entity, for the state hash."""
+        yield from self.users.values()
+        yield from self.accounts.values()
+        yield from self.ledger.wallets.values()
+
+    def state_hash(self) -> str:
+        """A digest of the whole live state: equal hashes mean equal states, bit for bit."""
+        digest = hashlib.sha256()
+        for key, value in sorted(self.meta().items()):
+            digest.update(f"{key}={value}\n".encode())
+        rows = sorted(f"{type(e).TABLE}|{e.row()!r}" for e in self.entities())
+        for row in rows:
+            digest.update(row.encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    def ledger_sum(self) -> Decimal:
+        return self.ledger.total()
+
+
+@handles(Advance)
+def advance(exchange: Exchange, command: Advance) -> None:
+    exchange.advance_to(command.to if command.to is not None else exchange.now_ms + command.by)

@@ -1,0 +1,108 @@
+"""Exact decimal arithmetic for money, prices and quantities.
+
+Everything the engine counts is a `Decimal`. USDT balances live on a grid of 1e-8; SQLite stores
+them as integers of that grid (`to_units` / `from_units`) so sums in SQL are exact.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Context, Decimal, InvalidOperation, localcontext
+
+from .errors import Rejected
+
+QUANTUM = Decimal("1e-8")
+UNITS_PER_USDT = 10**8
+ZERO = Decimal(0)
+ONE = Decimal(1)
+# Anything beyond this is a typo or an attack, not a trade: 10^15 USDT.
+ABSURD = Decimal("1e15")
+
+# Wide enough that products of prices and quantities never round before we say so.
+_CONTEXT = Context(prec=50, traps=[InvalidOperation])
+
+
+def usdt(value: Decimal) -> Decimal:
+    """Round a computed amount to the 1e-8 grid (banker's rounding, the ledger's one rule)."""
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def usdt_up(value: Decimal) -> Decimal:
+    """Round away from zero: used for amounts the user must have (fees, margin requirements)."""
+    return value.quantize(QUANTUM, rounding=ROUND_UP)
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """Round a quantity down to a multiple of `step` (never buy more than asked)."""
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+
+
+def round_to_step(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(rounding=ROUND_HALF_EVEN) * step
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    return (value % step) == 0
+
+
+def to_units(value: Decimal) -> int:
+    """Decimal on the 1e-8 grid → integer for SQLite. Refuses values off the grid."""
+    scaled = value * UNITS_PER_USDT
+    units = int(scaled)
+    if units != scaled:
+        raise ValueError(f"{value} is not on the 1e-8 grid")
+    return units
+
+
+def from_units(units: int) -> Decimal:
+    return Decimal(units).scaleb(-8)
+
+
+def fmt(value: Decimal | None) -> str | None:
+    """Full-precision string for snapshots: no exponent, no trailing zeros ('0' for zero)."""
+    if value is None:
+        return None
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def parse_decimal(raw: object, field: str, *, code: str = "INVALID_AMOUNT",
+                  positive: bool = True, allow_zero: bool = False, allow_negative: bool = False,
+                  max_places: int | None = 8, maximum: Decimal = ABSURD) -> Decimal:
+    """Parse a decimal from a JSON string (or an int) with a clear rejection for anything else.
+
+    Floats are refused on purpose: `0.1` as a JSON number has already lost its exact value.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {raw!r}")
+    if isinstance(raw, int):
+        text = str(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+    else:
+        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {type(raw).__name__}")
+    if not text or len(text) > 40:
+        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {raw!r}")
+    try:
+        with localcontext(_CONTEXT):
+            value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        raise Rejected(code, f"{field} is not a number: {raw!r}") from None
+    if not value.is_finite():
+        raise Rejected(code, f"{field} must be finite, got {raw!r}")
+    if value.is_signed() and value != 0 and not allow_negative:
+        raise Rejected(code, f"{field} must not be negative, got {text}")
+    if value == 0 and not allow_zero:
+        raise Rejected(code, f"{field} must be greater than zero")
+    if abs(value) > maximum:
+        raise Rejected(code, f"{field} {text} is beyond the allowed maximum of {fmt(maximum)}")
+    if max_places is not None and value != value.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_DOWN):
+        raise Rejected(code, f"{field} {text} has more than {max_places} decimal places")
+    return value + 0  # normalise -0 to 0
+
+
+def display(value: Decimal | None, places: int = 2) -> str:
+    """Human display with thousands separators: 1234.5 → '1,234.50'."""
+    if value is None:
+        return "—"
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):,}"

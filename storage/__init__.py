@@ -1,0 +1,1 @@
+"""SQLite storage: schema and migrations, the journal, loading and committing engine state."""

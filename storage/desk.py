@@ -1,0 +1,139 @@
+"""The desk: an engine bound to its database — the unit of work around every command.
+
+`execute(line)` parses a command line, applies it to the in-memory engine, and commits everything
+the command changed, with its journal line, in one `BEGIN IMMEDIATE` transaction. If the commit
+fails, or the engine raises unexpectedly, the engine is rebuilt from the database so memory never
+holds state the database does not have.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.commands import Envelope, parse_line
+from engine.config import EngineConfig
+from engine.errors import Rejected
+from engine.exchange import Exchange
+from engine.restore import restore_exchange
+
+from .lock import DatabaseInUse, ProcessLock
+from .store import StorageError, Store
+
+__all__ = ["Desk", "Outcome", "DatabaseInUse", "StorageError"]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one command line."""
+    accepted: bool
+    result: Any = None
+    code: str | None = None
+    message: str | None = None
+    duplicate: bool = False
+    events: list = field(default_factory=list)
+    envelope: Envelope | None = None
+
+
+def canonical(line: dict) -> str:
+    return json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Desk:
+    def __init__(self, store: Store, exchange: Exchange, lock: ProcessLock | None) -> None:
+        self.store = store
+        self.exchange = exchange
+        self._lock = lock
+        self._seen_ids = store.known_ids()
+
+    @classmethod
+    def open(cls, path: Path | str, config: EngineConfig | None = None, *, lock: bool = True) -> "Desk":
+        """Open (creating if needed) the database at `path` and load the engine's state from it."""
+        path = Path(path)
+        process_lock = ProcessLock(path) if lock else None
+        if process_lock:
+            process_lock.acquire()
+        try:
+            store = Store(path)
+            if store.is_empty():
+                exchange = Exchange(config)
+                store.commit(exchange.changes, exchange.meta(), None)
+                exchange.changes.clear()
+            else:
+                exchange = cls._load(store)
+        except BaseException:
+            if process_lock:
+                process_lock.release()
+            raise
+        return cls(store, exchange, process_lock)
+
+    @staticmethod
+    def _load(store: Store) -> Exchange:
+        meta = store.load_meta()
+        return restore_exchange(meta, store.load_rows(meta))
+
+    def reload(self) -> None:
+        self.exchange = self._load(self.store)
+
+    def close(self) -> None:
+        self.store.close()
+        if self._lock:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> "Desk":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def execute(self, line: dict) -> Outcome:
+        try:
+            envelope = parse_line(line)
+        except Rejected as rejection:
+            return Outcome(False, code=rejection.code, message=rejection.message)
+        if envelope.idem_id is not None and envelope.idem_id in self._seen_ids:
+            return Outcome(True, duplicate=True, envelope=envelope,
+                           message=f"id {envelope.idem_id!r} was applied before; nothing done again")
+        exchange = self.exchange
+        before_ms = exchange.now_ms
+        try:
+            try:
+                result = exchange.execute(envelope)
+            except Rejected as rejection:
+                # Time that passed before the rejection (the line's `at`) stays passed.
+                if exchange.now_ms != before_ms or exchange.changes:
+                    self._commit(envelope, "rejected", rejection.code)
+                exchange.take_events()
+                return Outcome(False, code=rejection.code, message=rejection.message, envelope=envelope)
+            self._commit(envelope, "accepted", None)
+        except StorageError as error:
+            self.reload()
+            return Outcome(False, code=error.code, message=error.message, envelope=envelope)
+        except BaseException:
+            self.reload()
+            raise
+        if envelope.idem_id is not None:
+            self._seen_ids.add(envelope.idem_id)
+        return Outcome(True, result=result, events=exchange.take_events(), envelope=envelope)
+
+    def _commit(self, envelope: Envelope, status: str, code: str | None) -> None:
+        exchange = self.exchange
+        idem = envelope.idem_id if status == "accepted" else None
+        self.store.commit(exchange.changes, exchange.meta(),
+                          (idem, exchange.now_ms, canonical(envelope.line), status, code))
+        exchange.changes.clear()
+
+    def state_hash(self) -> str:
+        return self.exchange.state_hash()
+
+
+def replay_journal(source: Store, target_path: Path | str, config: EngineConfig | None = None) -> Desk:
+    """Re-run every journaled line into a fresh database: the same lines must give the same state."""
+    desk = Desk.open(target_path, config, lock=False)
+    for _seq, _idem, command, _status in list(source.journal()):
+        desk.execute(json.loads(command))
+    return desk

@@ -1,0 +1,64 @@
+"""Tables and versioned migrations. Money is INTEGER units of 1e-8 USDT so SQL sums are exact.
+
+`PRAGMA user_version` holds the schema version; each migration runs in its own transaction.
+Append a migration to change the schema; never edit one that has shipped.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE users (name TEXT PRIMARY KEY, legacy INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+                        upgrade_status TEXT);
+    CREATE TABLE accounts (id TEXT PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL,
+                           restricted INTEGER NOT NULL, last_activity_ms INTEGER NOT NULL);
+    CREATE TABLE wallets (account TEXT PRIMARY KEY, balance INTEGER NOT NULL);
+    CREATE TABLE ledger (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, type TEXT NOT NULL,
+                         debit TEXT NOT NULL, credit TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),
+                         ref TEXT NOT NULL);
+    CREATE INDEX ledger_debit ON ledger (debit, at_ms);
+    CREATE INDEX ledger_credit ON ledger (credit, at_ms);
+    CREATE TABLE journal (seq INTEGER PRIMARY KEY, idem_id TEXT UNIQUE, at_ms INTEGER NOT NULL,
+                          command TEXT NOT NULL, status TEXT NOT NULL, code TEXT);
+    CREATE TABLE notifications (seq INTEGER PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL,
+                                text TEXT NOT NULL, at_ms INTEGER NOT NULL);
+    CREATE INDEX notifications_user ON notifications (user, seq);
+    CREATE TABLE markets (symbol TEXT PRIMARY KEY, index_price TEXT NOT NULL, mark TEXT NOT NULL,
+                          last TEXT NOT NULL, funding_rate TEXT, open_24h TEXT NOT NULL,
+                          updated_ms INTEGER NOT NULL);
+    """),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to the latest schema. Returns the version it started at."""
+    start = schema_version(conn)
+    if start > LATEST:
+        raise SchemaTooNew(f"this database has schema version {start}, newer than this Copydesk "
+                           f"understands ({LATEST}); upgrade Copydesk to open it")
+    for version, script in MIGRATIONS:
+        if version <= start:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return start
+
+
+class SchemaTooNew(Exception):
+    pass

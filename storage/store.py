@@ -1,0 +1,138 @@
+"""The SQLite store: connection settings, loading state at start, committing one command's changes.
+
+Settings, chosen deliberately:
+- WAL, so readers (history screens, exports) never block the engine's writer.
+- synchronous=NORMAL: in WAL mode a commit survives a crash of the process (even SIGKILL); only a
+  power cut or OS crash can lose the last few commits, and it never corrupts the file. FULL would
+  add an fsync per command, which a simulator does not need (COPYDESK_SYNCHRONOUS=FULL to change).
+- busy_timeout, so a reader holding the file briefly never surfaces "database is locked".
+- Autocommit connection: every write transaction is an explicit `BEGIN IMMEDIATE … COMMIT`.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import sqlite_utils
+
+from engine.changes import Changes
+from engine.restore import ENTITY_TYPES, UNREPORTED_TYPES
+
+from .schema import migrate
+
+# Record tables whose rows are appended and never rewritten.
+_STATEMENTS: dict[tuple[str, type], str] = {}
+
+
+def _sql(kind: str, cls: type) -> str:
+    statement = _STATEMENTS.get((kind, cls))
+    if statement is None:
+        table, columns = cls.TABLE, cls.COLUMNS
+        if kind == "save":
+            statement = (f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) "
+                         f"VALUES ({', '.join('?' * len(columns))})")
+        elif kind == "append":
+            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        else:
+            statement = f"DELETE FROM {table} WHERE {' AND '.join(f'{k} = ?' for k in cls.KEY)}"
+        _STATEMENTS[(kind, cls)] = statement
+    return statement
+
+
+class StorageError(Exception):
+    """A write could not be made durable. Carries a code and a sentence like a rejection."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def describe_sqlite_error(error: sqlite3.Error) -> StorageError:
+    text = str(error).lower()
+    if "full" in text:
+        return StorageError("STORAGE_FULL", "the database or disk is full; nothing was saved. "
+                            "Free some space, then try again.")
+    if "readonly" in text or "read-only" in text:
+        return StorageError("STORAGE_READ_ONLY", "the database file is read-only; nothing was saved. "
+                            "Check the file's permissions or open another one with --db.")
+    if "locked" in text or "busy" in text:
+        return StorageError("STORAGE_BUSY", "the database is busy in another process; nothing was saved.")
+    return StorageError("STORAGE_ERROR", f"the database refused the write ({error}); nothing was saved.")
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal" and str(path) != ":memory:":
+            raise StorageError("STORAGE_ERROR", f"could not switch {self.path} to WAL mode (got {mode})")
+        synchronous = os.environ.get("COPYDESK_SYNCHRONOUS", "NORMAL").upper()
+        conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'FULL' else 'NORMAL'}")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        migrate(conn)
+        self._written_meta: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self.conn.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
+
+    def load_meta(self) -> dict[str, str]:
+        meta = {key: value for key, value in self.conn.execute("SELECT key, value FROM meta")}
+        self._written_meta = dict(meta)
+        return meta
+
+    def load_rows(self, meta: Mapping[str, str]) -> dict[str, list[tuple]]:
+        rows: dict[str, list[tuple]] = {}
+        for cls in ENTITY_TYPES:
+            rows[cls.TABLE] = self.conn.execute(f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE}").fetchall()
+        for kind, cls in UNREPORTED_TYPES.items():
+            since = int(meta.get(f"reported_{kind}", 0))
+            rows[cls.TABLE] = self.conn.execute(
+                f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE} WHERE seq > ? ORDER BY seq", (since,)).fetchall()
+        return rows
+
+    def journal(self) -> Iterable[tuple[int, str | None, str, str]]:
+        return self.conn.execute("SELECT seq, idem_id, command, status FROM journal ORDER BY seq")
+
+    def known_ids(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT idem_id FROM journal WHERE idem_id IS NOT NULL")}
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def commit(self, changes: Changes, meta: Mapping[str, str], journal: tuple | None) -> None:
+        """Write one command's changes, its meta and its journal line in one IMMEDIATE transaction."""
+        conn = self.conn
+        meta_rows = [(k, v) for k, v in meta.items() if self._written_meta.get(k) != v]
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for cls, entities in changes.saved.items():
+                    conn.executemany(_sql("save", cls), [e.row() for e in entities.values()])
+                for cls, keys in changes.deleted.items():
+                    conn.executemany(_sql("delete", cls),
+                                     [k if isinstance(k, tuple) else (k,) for k in keys])
+                for cls, records in changes.appended.items():
+                    conn.executemany(_sql("append", cls), [r.row() for r in records])
+                if meta_rows:
+                    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta_rows)
+                if journal is not None:
+                    conn.execute("INSERT INTO journal (idem_id, at_ms, command, status, code) VALUES (?, ?, ?, ?, ?)",
+                                 journal)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise describe_sqlite_error(error) from error
+        self._written_meta.update(meta_rows)

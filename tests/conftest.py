@@ -1,0 +1,45 @@
+"""Shared helpers: run command lines against an in-memory exchange or a real on-disk desk."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+import engine  # noqa: F401  (registers handlers)
+from engine.commands import parse_line
+from engine.errors import Rejected
+from engine.exchange import Exchange
+from storage.desk import Desk
+
+
+def run(exchange: Exchange, *lines: dict):
+    """Apply lines in order; returns the last result. Rejections propagate."""
+    result = None
+    for line in lines:
+        result = exchange.execute(parse_line(line))
+    return result
+
+
+def rejects(exchange: Exchange, line: dict, code: str) -> Rejected:
+    """Assert the line is refused with `code` and that the state did not change."""
+    before = exchange.state_hash()
+    with pytest.raises(Rejected) as caught:
+        exchange.execute(parse_line(line))
+    assert caught.value.code == code, caught.value.message
+    assert exchange.state_hash() == before
+    return caught.value
+
+
+def balance(exchange: Exchange, user: str, wallet: str) -> Decimal:
+    return exchange.ledger.balance(f"{user}:{wallet}")
+
+
+@pytest.fixture
+def exchange() -> Exchange:
+    return Exchange()
+
+
+@pytest.fixture
+def desk(tmp_path):
+    with Desk.open(tmp_path / "desk.db") as opened:
+        yield opened
