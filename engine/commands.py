@@ -109,6 +109,150 @@ class Snapshot(Command):
     period: str = arg(Choice(PERIODS), "all")
 
 
+# --- futures -----------------------------------------------------------------------------------
+
+ORDER_TYPES = ("market", "limit", "post_only", "stop_market", "stop_limit", "trailing_stop", "scaled")
+PRICE = Dec("INVALID_PRICE", places=8)
+QTY = Dec("INVALID_QTY", places=8)
+RATE = Dec("BAD_FIELD", allow_zero=True, allow_negative=True, maximum=Decimal("0.1"))
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentDef(Command):
+    """Fields are validated by engine.instruments.parse_instrument (it knows what may be inherited)."""
+    action: ClassVar[str] = "instrument"
+    symbol: str = arg(Symbol())
+    tick: Any = arg(Raw(), None)
+    step: Any = arg(Raw(), None)
+    min_qty: Any = arg(Raw(), None)
+    min_notional: Any = arg(Raw(), None)
+    max_leverage: Any = arg(Raw(), None)
+    tiers: Any = arg(Raw(), None)
+    funding_hours: Any = arg(Raw(), None)
+    maker_fee: Any = arg(Raw(), None)
+    taker_fee: Any = arg(Raw(), None)
+    liquidation_fee: Any = arg(Raw(), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Price(Command):
+    action: ClassVar[str] = "price"
+    symbol: str = arg(Symbol())
+    mark: Decimal = arg(PRICE)
+    last: Decimal | None = arg(PRICE, None)
+    index: Decimal | None = arg(PRICE, None)
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRate(Command):
+    action: ClassVar[str] = "funding_rate"
+    symbol: str = arg(Symbol())
+    rate: Decimal = arg(RATE)
+
+
+@dataclass(frozen=True, slots=True)
+class Order(Command):
+    action: ClassVar[str] = "order"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    side: str = arg(Choice(("buy", "sell")))
+    type: str = arg(Choice(ORDER_TYPES), "market")
+    qty: Decimal | None = arg(QTY, None)
+    # Compatible extension: size by USDT notional instead of quantity (the order ticket's "USDT" mode).
+    amount: Decimal | None = arg(Dec(), None)
+    price: Decimal | None = arg(PRICE, None)
+    trigger: Decimal | None = arg(PRICE, None)
+    trigger_by: str = arg(Choice(("last", "mark")), "last")
+    callback: Decimal | None = arg(Dec("BAD_FIELD", maximum=Decimal("0.1")), None)
+    count: int | None = arg(Int(2, 100), None)
+    price_to: Decimal | None = arg(PRICE, None)
+    leverage: int | None = arg(Int(1, 125, "LEVERAGE_NOT_ALLOWED"), None)
+    margin_mode: str | None = arg(Choice(("isolated", "cross")), None)
+    reduce_only: bool = arg(Bool(), False)
+    tif: str = arg(Choice(("GTC", "IOC", "FOK")), "GTC")
+    tp: Decimal | None = arg(PRICE, None)
+    sl: Decimal | None = arg(PRICE, None)
+    client_id: str | None = arg(Text(64), None)
+    lead: str | None = arg(Name(), None)
+
+    def validate(self):
+        if (self.qty is None) == (self.amount is None):
+            raise Rejected("INVALID_QTY", "an order needs exactly one of qty (contracts) or amount (USDT)")
+        needs = {"limit": ("price",), "post_only": ("price",), "stop_market": ("trigger",),
+                 "stop_limit": ("trigger", "price"), "trailing_stop": ("callback",),
+                 "scaled": ("price", "price_to", "count")}.get(self.type, ())
+        for name in needs:
+            if getattr(self, name) is None:
+                code = "INVALID_PRICE" if name in ("price", "trigger", "price_to") else "BAD_FIELD"
+                raise Rejected(code, f"a {self.type} order needs {name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel(Command):
+    action: ClassVar[str] = "cancel"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    client_id: str = arg(Text(64))
+
+
+@dataclass(frozen=True, slots=True)
+class Close(Command):
+    action: ClassVar[str] = "close"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    qty: Decimal | None = arg(QTY, None)
+    lead: str | None = arg(Name(), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Reverse(Command):
+    action: ClassVar[str] = "reverse"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    lead: str | None = arg(Name(), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Margin(Command):
+    action: ClassVar[str] = "margin"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    delta: Decimal = arg(Dec("INVALID_AMOUNT", allow_negative=True))
+    lead: str | None = arg(Name(), None)
+    signal_delay_s: int = arg(Seconds(86400), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Leverage(Command):
+    action: ClassVar[str] = "leverage"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    leverage: int = arg(Int(1, 125, "LEVERAGE_NOT_ALLOWED"))
+
+
+@dataclass(frozen=True, slots=True)
+class MarginMode(Command):
+    """Compatible extension: switch a symbol between isolated and cross (no position or order open)."""
+    action: ClassVar[str] = "margin_mode"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    mode: str = arg(Choice(("isolated", "cross")))
+
+
+@dataclass(frozen=True, slots=True)
+class Restrict(Command):
+    action: ClassVar[str] = "restrict"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    reduce_only: bool = arg(Bool())
+
+
 def parse_line(line: Any) -> Envelope:
     """JSON object → Envelope. Raises Rejected(UNKNOWN_ACTION | BAD_FIELD | …)."""
     if not isinstance(line, dict):

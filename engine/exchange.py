@@ -18,11 +18,16 @@ from .commands import Advance, Command, Envelope
 from .config import EngineConfig
 from .errors import Rejected
 from .ledger import EXTERNAL, INSURANCE_FUND, EntryType, Ledger
+from .instruments import DEFAULT_INSTRUMENTS, Instrument
 from .market import Market
+from .risk import RiskIndex
+from .triggers import DOWN, UP, TriggerBook
 from .records import Notification
 
 Handler = Callable[["Exchange", Any], Any]
 HANDLERS: dict[type, Handler] = {}
+# What falls due with time (funding, settlements, countdowns, delivered signals); modules append.
+DUE_WORK: list["DueWork"] = []
 
 
 def handles(command_type: type[Command]) -> Callable[[Handler], Handler]:
@@ -49,14 +54,29 @@ class Exchange:
         self.users: dict[str, User] = {}
         self.accounts: dict[str, TradingAccount] = {}
         self.markets: dict[str, Market] = {}
+        self.instruments: dict[str, Instrument] = dict(DEFAULT_INSTRUMENTS)
+        self.settings: dict[tuple[str, str], Any] = {}
+        self.orders_by_seq: dict[int, Any] = {}
+        self.order_books: dict[tuple[str, str], TriggerBook] = {}
+        self.tp_sl_books: dict[str, TriggerBook] = {}
+        self.trailing: dict[str, set[int]] = {}
+        self.risk = RiskIndex(self)
+        self.counters: dict[str, int] = {"fill": 1, "order": 1, "liquidation": 1, "funding": 1}
+        # Called after every trade fill (the copy engine mirrors lead fills through this).
+        self.trade_listeners: list[Callable[["Exchange", Any, Any], None]] = []
+        # Called before a manual action on a position (the copy engine guards managed positions).
+        self.manual_guards: list[Callable[["Exchange", Any, Any], None]] = []
         self.next_notification = 1
         # Records since the previous snapshot (`snapshot` reports and clears them).
-        self.unreported: dict[str, list] = {"notifications": []}
+        self.unreported: dict[str, list] = {"notifications": [], "liquidations": []}
         # The last sequence number of each record kind that a snapshot has reported.
-        self.reported: dict[str, int] = {"notifications": 0}
+        self.reported: dict[str, int] = {"notifications": 0, "liquidations": 0}
         self.events: list[Any] = []
-        self.due_work: list[DueWork] = []
+        # When each kind of due work last ran (engine time).
+        self.schedule: dict[str, int] = {}
         if fund_insurance:
+            for instrument in self.instruments.values():
+                self.changes.save(instrument)
             self.ledger.move(EntryType.DEPOSIT, EXTERNAL, INSURANCE_FUND, self.config.insurance_fund,
                              self.now_ms, "insurance fund")
 
@@ -72,7 +92,16 @@ class Exchange:
         handler = HANDLERS.get(type(command))
         if handler is None:
             raise Rejected("UNKNOWN_ACTION", f"{command.action} is not supported by this engine")
-        return handler(self, command)
+        result = handler(self, command)
+        self.settle_risk()
+        return result
+
+    def settle_risk(self) -> None:
+        """Re-price the liquidation of every account this command touched, and liquidate what crossed."""
+        from .liquidation import check_symbol
+        for symbol in sorted(self.risk.refresh_touched()):
+            if symbol in self.markets:
+                check_symbol(self, symbol)
 
     def advance_to(self, target_ms: int) -> None:
         """Move engine time forward, running everything that falls due on the way, in time order."""
@@ -81,13 +110,14 @@ class Exchange:
                            f"time never goes back: engine time is {format_time(self.now_ms)}, "
                            f"the line says {format_time(target_ms)}")
         while True:
-            due = [(at, i) for i, work in enumerate(self.due_work)
+            due = [(at, i) for i, work in enumerate(DUE_WORK)
                    if (at := work.next_due(self)) is not None and at <= target_ms]
             if not due:
                 break
             at, index = min(due)
             self.now_ms = max(self.now_ms, at)
-            self.due_work[index].run_due(self, at)
+            DUE_WORK[index].run_due(self, at)
+            self.settle_risk()
         self.now_ms = target_ms
 
     def emit(self, event: Any) -> None:
@@ -96,6 +126,46 @@ class Exchange:
     def take_events(self) -> list[Any]:
         events, self.events = self.events, []
         return events
+
+    def next_id(self, kind: str) -> int:
+        value = self.counters[kind]
+        self.counters[kind] = value + 1
+        return value
+
+    # --- market ---------------------------------------------------------------------------------
+
+    def instrument(self, symbol: str) -> Instrument:
+        instrument = self.instruments.get(symbol)
+        if instrument is None:
+            raise Rejected("UNKNOWN_SYMBOL", f"unknown symbol {symbol}; trade one of {', '.join(sorted(self.instruments))}")
+        return instrument
+
+    def market(self, symbol: str) -> Market:
+        self.instrument(symbol)
+        market = self.markets.get(symbol)
+        if market is None:
+            raise Rejected("NO_MARKET_PRICE", f"{symbol} has no price yet; send a price line first")
+        return market
+
+    def position_view(self, position: Any) -> dict:
+        return position.view(self.instruments[position.symbol], self.markets[position.symbol].mark)
+
+    def index_tp_sl(self, position: Any) -> None:
+        """TP/SL of a position wait on the mark price, each in the direction that closes it."""
+        book = self.tp_sl_books.get(position.symbol)
+        if book is None:
+            book = self.tp_sl_books[position.symbol] = TriggerBook()
+        long = position.side > 0
+        book.put(("tp",) + position.key(), position.tp, UP if long else DOWN)
+        book.put(("sl",) + position.key(), position.sl, DOWN if long else UP)
+
+    def after_trade(self, account: Any, fill: Any) -> None:
+        for listener in self.trade_listeners:
+            listener(self, account, fill)
+
+    def check_manual(self, account: Any, position: Any) -> None:
+        for guard in self.manual_guards:
+            guard(self, account, position)
 
     # --- users and accounts -------------------------------------------------------------------
 
@@ -145,6 +215,10 @@ class Exchange:
             "next_notification": str(self.next_notification),
             "config": self.config.to_json(),
         }
+        for kind, value in self.counters.items():
+            values[f"next_{kind}"] = str(value)
+        for name, at in self.schedule.items():
+            values[f"schedule_{name}"] = str(at)
         for kind, seq in self.reported.items():
             values[f"reported_{kind}"] = str(seq)
         return values
@@ -154,6 +228,12 @@ class Exchange:
         yield from self.users.values()
         yield from self.accounts.values()
         yield from self.ledger.wallets.values()
+        yield from self.markets.values()
+        yield from self.instruments.values()
+        yield from self.settings.values()
+        yield from self.orders_by_seq.values()
+        for account in self.accounts.values():
+            yield from account.positions.values()
 
     def state_hash(self) -> str:
         """A digest of the whole live state: equal hashes mean equal states, bit for bit."""

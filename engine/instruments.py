@@ -1,10 +1,12 @@
 """The instrument catalogue: contract sizes, fees and risk tiers (SPEC §2)."""
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 from decimal import Decimal, localcontext
 
 from .errors import Rejected
@@ -74,6 +76,10 @@ def derive_tiers(specs: Iterable[tuple[Decimal, int, Decimal]]) -> tuple[RiskTie
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
+    TABLE: ClassVar[str] = "instruments"
+    COLUMNS: ClassVar[tuple[str, ...]] = ("symbol", "fields")
+    KEY: ClassVar[tuple[str, ...]] = ("symbol",)
+
     symbol: str
     tick: Decimal
     step: Decimal
@@ -85,6 +91,16 @@ class Instrument:
     maker_fee: Decimal
     taker_fee: Decimal
     liquidation_fee: Decimal
+
+    def key(self) -> str:
+        return self.symbol
+
+    def row(self) -> tuple:
+        return (self.symbol, json.dumps(self.to_fields(), sort_keys=True))
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Instrument":
+        return parse_instrument(json.loads(row[1]), None)
 
     def tier_index(self, notional: Decimal) -> int:
         """Index of the first tier whose cap covers `notional`; the last tier takes anything beyond."""
@@ -247,3 +263,4 @@ DEFAULT_INSTRUMENTS: dict[str, Instrument] = {instrument.symbol: instrument for 
         ("1000000", 10, "5.00"), ("3000000", 5, "10.00"), ("5000000", 4, "12.50"),
         ("10000000", 2, "25.00"), ("20000000", 1, "50.00"))),
 )}
+

@@ -6,19 +6,30 @@ from collections.abc import Mapping, Sequence
 from .accounts import TradingAccount, User
 from .config import EngineConfig
 from .exchange import Exchange
+from .instruments import Instrument
+from .leverage import SymbolSetting
 from .ledger import Wallet
+from .liquidation import Liquidation
+from .market import Market
+from .orders import Order, index_order
+from .positions import Position
 from .records import Notification
 
-# Entity tables the engine keeps whole in memory, in the order they must be restored.
-ENTITY_TYPES = (User, TradingAccount, Wallet)
+# Entity tables the engine keeps in memory (live orders only: see Order.LOAD_WHERE).
+ENTITY_TYPES = (User, TradingAccount, Wallet, Instrument, Market, SymbolSetting, Position, Order)
 # Record tables of which only the rows not yet reported by a snapshot are needed.
-UNREPORTED_TYPES = {"notifications": Notification}
+UNREPORTED_TYPES = {"notifications": Notification, "liquidations": Liquidation}
 
 
 def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]]) -> Exchange:
     exchange = Exchange(EngineConfig.from_json(meta["config"]), int(meta["now_ms"]), fund_insurance=False)
     exchange.ledger.next_id = int(meta["ledger_next_id"])
     exchange.next_notification = int(meta["next_notification"])
+    for kind in exchange.counters:
+        exchange.counters[kind] = int(meta.get(f"next_{kind}", 1))
+    for key, value in meta.items():
+        if key.startswith("schedule_"):
+            exchange.schedule[key.removeprefix("schedule_")] = int(value)
     for row in rows.get(User.TABLE, ()):
         user = User.from_row(row)
         exchange.users[user.name] = user
@@ -27,6 +38,27 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
         exchange.accounts[account.id] = account
     for row in rows.get(Wallet.TABLE, ()):
         exchange.ledger.restore(Wallet.from_row(row))
+    for row in rows.get(Instrument.TABLE, ()):
+        instrument = Instrument.from_row(row)
+        exchange.instruments[instrument.symbol] = instrument
+    for row in rows.get(Market.TABLE, ()):
+        market = Market.from_row(row)
+        exchange.markets[market.symbol] = market
+    for row in rows.get(SymbolSetting.TABLE, ()):
+        value = SymbolSetting.from_row(row)
+        exchange.settings[value.key()] = value
+    for row in rows.get(Position.TABLE, ()):
+        position = Position.from_row(row)
+        exchange.accounts[position.account].positions[(position.symbol, position.lead)] = position
+        exchange.index_tp_sl(position)
+    for row in rows.get(Order.TABLE, ()):
+        order = Order.from_row(row)
+        exchange.accounts[order.account].orders[order.seq] = order
+        exchange.orders_by_seq[order.seq] = order
+        index_order(exchange, order)
+    for account in exchange.accounts.values():
+        if account.positions:
+            exchange.risk.refresh(account)
     for kind, record_type in UNREPORTED_TYPES.items():
         exchange.reported[kind] = int(meta.get(f"reported_{kind}", 0))
         exchange.unreported[kind] = [record_type.from_row(r) for r in rows.get(record_type.TABLE, ())]

@@ -29,6 +29,38 @@ MIGRATIONS: list[tuple[int, str]] = [
                           last TEXT NOT NULL, funding_rate TEXT, open_24h TEXT NOT NULL,
                           updated_ms INTEGER NOT NULL);
     """),
+    (2, """
+    CREATE TABLE instruments (symbol TEXT PRIMARY KEY, fields TEXT NOT NULL);
+    CREATE TABLE symbol_settings (account TEXT NOT NULL, symbol TEXT NOT NULL, leverage INTEGER NOT NULL,
+                                  margin_mode TEXT NOT NULL, PRIMARY KEY (account, symbol));
+    CREATE TABLE positions (account TEXT NOT NULL, symbol TEXT NOT NULL, lead TEXT NOT NULL, side INTEGER NOT NULL,
+                            qty INTEGER NOT NULL, entry_price INTEGER NOT NULL, leverage INTEGER NOT NULL,
+                            margin_mode TEXT NOT NULL, margin INTEGER NOT NULL, opened_ms INTEGER NOT NULL,
+                            realized_pnl INTEGER NOT NULL, tp INTEGER, sl INTEGER, managed INTEGER NOT NULL,
+                            PRIMARY KEY (account, symbol, lead));
+    CREATE TABLE orders (seq INTEGER PRIMARY KEY, account TEXT NOT NULL, symbol TEXT NOT NULL, lead TEXT NOT NULL,
+                         client_id TEXT NOT NULL, side INTEGER NOT NULL, type TEXT NOT NULL, qty INTEGER NOT NULL,
+                         price TEXT, trig TEXT, trigger_by TEXT NOT NULL, callback TEXT, tif TEXT NOT NULL,
+                         reduce_only INTEGER NOT NULL, leverage INTEGER NOT NULL, margin_mode TEXT NOT NULL,
+                         status TEXT NOT NULL, created_ms INTEGER NOT NULL, reserved_margin INTEGER NOT NULL,
+                         extreme TEXT, tp TEXT, sl TEXT);
+    CREATE INDEX orders_live ON orders (status) WHERE status IN ('open', 'untriggered');
+    CREATE INDEX orders_account ON orders (account, created_ms);
+    CREATE TABLE fills (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, account TEXT NOT NULL, symbol TEXT NOT NULL,
+                        lead TEXT NOT NULL, side INTEGER NOT NULL, qty INTEGER NOT NULL, price INTEGER NOT NULL,
+                        fee INTEGER NOT NULL, realized_pnl INTEGER NOT NULL, maker INTEGER NOT NULL,
+                        kind TEXT NOT NULL, order_ref TEXT NOT NULL, opened_ms INTEGER, closed_qty INTEGER NOT NULL);
+    CREATE INDEX fills_account ON fills (account, at_ms);
+    CREATE TABLE liquidations (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, user TEXT NOT NULL,
+                               account TEXT NOT NULL, symbol TEXT NOT NULL, lead TEXT NOT NULL, side INTEGER NOT NULL,
+                               qty INTEGER NOT NULL, price INTEGER NOT NULL, fee INTEGER NOT NULL, kind TEXT NOT NULL,
+                               insurance INTEGER NOT NULL);
+    CREATE INDEX liquidations_user ON liquidations (user, at_ms);
+    CREATE TABLE funding (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, account TEXT NOT NULL,
+                          symbol TEXT NOT NULL, lead TEXT NOT NULL, qty INTEGER NOT NULL, mark TEXT NOT NULL,
+                          rate TEXT NOT NULL, amount INTEGER NOT NULL);
+    CREATE INDEX funding_account ON funding (account, at_ms);
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -94,7 +94,9 @@ class Store:
     def load_rows(self, meta: Mapping[str, str]) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = {}
         for cls in ENTITY_TYPES:
-            rows[cls.TABLE] = self.conn.execute(f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE}").fetchall()
+            where = getattr(cls, "LOAD_WHERE", None)
+            query = f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE}" + (f" WHERE {where}" if where else "")
+            rows[cls.TABLE] = self.conn.execute(query).fetchall()
         for kind, cls in UNREPORTED_TYPES.items():
             since = int(meta.get(f"reported_{kind}", 0))
             rows[cls.TABLE] = self.conn.execute(

@@ -1,0 +1,107 @@
+"""The risk index: every position's liquidation price, kept in a trigger book per symbol.
+
+Isolated positions and cross accounts with a single cross position have an exact liquidation price
+that moves only when the account changes, so they sit in the book and a tick costs O(log n). A cross
+account with positions in several symbols has liquidation prices that move with every other symbol's
+mark; such accounts are few, and are checked in full on every tick of a symbol they hold.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .accounts import TradingAccount
+from .ledger import Wallet
+from .liquidation_price import liquidation_price
+from .money import ZERO
+from .positions import Position
+from .triggers import DOWN, UP, TriggerBook
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+
+class RiskIndex:
+    def __init__(self, exchange: "Exchange") -> None:
+        self.exchange = exchange
+        self.books: dict[str, TriggerBook] = {}
+        self.multi_cross: dict[str, set[str]] = {}
+
+    def book(self, symbol: str) -> TriggerBook:
+        book = self.books.get(symbol)
+        if book is None:
+            book = self.books[symbol] = TriggerBook()
+        return book
+
+    def forget(self, position: Position) -> None:
+        self.book(position.symbol).discard(position.key())
+        position.liquidation_price = None
+
+    def refresh_touched(self) -> set[str]:
+        """Recompute liquidation prices of the accounts this command touched. Returns their symbols."""
+        changes = self.exchange.changes
+        touched: set[str] = set(changes.saved.get(Wallet, ()))
+        for key in changes.saved.get(Position, ()):
+            touched.add(key[0])
+        for key in changes.deleted.get(Position, ()):
+            touched.add(key[0])
+        accounts = self.exchange.accounts
+        symbols: set[str] = set()
+        for account_id in touched:
+            account = accounts.get(account_id)
+            if account is not None:
+                symbols.update(self.refresh(account))
+        return symbols
+
+    def refresh(self, account: TradingAccount) -> set[str]:
+        exchange = self.exchange
+        cross = []
+        symbols = set()
+        for position in account.positions.values():
+            symbols.add(position.symbol)
+            if position.isolated:
+                instrument = exchange.instruments[position.symbol]
+                self._place(position, liquidation_price(instrument, position.side, position.qty,
+                                                        position.entry_price, position.margin))
+            else:
+                cross.append(position)
+        for held in self.multi_cross.values():
+            held.discard(account.id)
+        if cross:
+            self._refresh_cross(account, cross)
+        return symbols
+
+    def _refresh_cross(self, account: TradingAccount, cross: list[Position]) -> None:
+        from .valuation import value_account
+        exchange = self.exchange
+        value = value_account(exchange, account)
+        base = value.wallet_balance - value.isolated_margin - value.order_margin
+        if len(cross) == 1:
+            position = cross[0]
+            instrument = exchange.instruments[position.symbol]
+            self._place(position, liquidation_price(instrument, position.side, position.qty,
+                                                    position.entry_price, base))
+            return
+        marks = {p.symbol: exchange.markets[p.symbol].mark for p in cross}
+        total_mm = sum((p.maintenance_margin(exchange.instruments[p.symbol], marks[p.symbol]) for p in cross), ZERO)
+        total_upnl = sum((p.unrealized_pnl(marks[p.symbol]) for p in cross), ZERO)
+        for position in cross:
+            instrument = exchange.instruments[position.symbol]
+            mark = marks[position.symbol]
+            own_mm = position.maintenance_margin(instrument, mark)
+            own_upnl = position.unrealized_pnl(mark)
+            # Shown to the trader; the account itself is checked on every tick instead of via the book.
+            position.liquidation_price = liquidation_price(instrument, position.side, position.qty,
+                                                           position.entry_price, base, total_mm - own_mm,
+                                                           total_upnl - own_upnl)
+            self.book(position.symbol).discard(position.key())
+            self.multi_cross.setdefault(position.symbol, set()).add(account.id)
+
+    def _place(self, position: Position, price) -> None:
+        position.liquidation_price = price
+        self.book(position.symbol).put(position.key(), price, DOWN if position.side > 0 else UP)
+
+    def crossed(self, symbol: str, mark) -> tuple[list[tuple], list[str]]:
+        """Positions whose liquidation price the mark reached, and multi-symbol cross accounts to check."""
+        book = self.books.get(symbol)
+        fired = book.fired(mark) if book else []
+        return fired, sorted(self.multi_cross.get(symbol, ()))

@@ -1,0 +1,64 @@
+"""Price-level triggers: liquidation prices, resting limits, stops and TP/SL, kept sorted per symbol.
+
+A tick asks only "did the price cross the nearest level?" — O(1) when nothing fires, O(log n) per
+level that does — so a price update never scans every position or order.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable
+from decimal import Decimal
+
+from sortedcontainers import SortedList
+
+UP = 1     # fires when price >= level
+DOWN = -1  # fires when price <= level
+
+
+class TriggerBook:
+    __slots__ = ("_up", "_down", "_where", "_seq")
+
+    def __init__(self) -> None:
+        self._up: SortedList = SortedList()     # (level, seq, key), lowest first
+        self._down: SortedList = SortedList()   # (level, seq, key), highest fires first
+        self._where: dict[Hashable, tuple] = {}
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._where
+
+    def put(self, key: Hashable, level: Decimal | None, direction: int) -> None:
+        """Place (or move) `key` at `level`; a level of None removes it."""
+        self.discard(key)
+        if level is None:
+            return
+        self._seq += 1
+        entry = (level, self._seq, key)
+        (self._up if direction == UP else self._down).add(entry)
+        self._where[key] = (direction, entry)
+
+    def discard(self, key: Hashable) -> None:
+        found = self._where.pop(key, None)
+        if found is not None:
+            direction, entry = found
+            (self._up if direction == UP else self._down).remove(entry)
+
+    def level(self, key: Hashable) -> Decimal | None:
+        found = self._where.get(key)
+        return None if found is None else found[1][0]
+
+    def fired(self, price: Decimal) -> list[Hashable]:
+        """Remove and return every key whose level the price has reached, in firing order."""
+        keys = []
+        up, down = self._up, self._down
+        while up and up[0][0] <= price:
+            entry = up.pop(0)
+            del self._where[entry[2]]
+            keys.append(entry[2])
+        while down and down[-1][0] >= price:
+            entry = down.pop()
+            del self._where[entry[2]]
+            keys.append(entry[2])
+        return keys
