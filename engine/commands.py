@@ -253,6 +253,64 @@ class Restrict(Command):
     reduce_only: bool = arg(Bool())
 
 
+# --- copy trading --------------------------------------------------------------------------------
+
+SYMBOLS = ListOf(Symbol(), 20)
+SHARE = Dec("BAD_FIELD", allow_zero=True, maximum=Decimal("1"))
+
+
+@dataclass(frozen=True, slots=True)
+class BecomeElite(Command):
+    """Creates the elite account and profile; sent again, updates the profile."""
+    action: ClassVar[str] = "become_elite"
+    user: str = arg(Name())
+    symbols: tuple[str, ...] = arg(SYMBOLS)
+    nickname: str | None = arg(Text(32), None)
+    bio: str | None = arg(Text(280), None)
+    capacity: int | None = arg(Int(1, 100_000), None)
+    profit_share: Decimal | None = arg(SHARE, None)
+    mode: str | None = arg(Choice(("standard", "protected")), None)
+    collateral: Decimal | None = arg(Dec(), None)
+    protected_share: Decimal | None = arg(SHARE, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Follow(Command):
+    action: ClassVar[str] = "follow"
+    user: str = arg(Name())
+    lead: str = arg(Name())
+    mode: str | None = arg(Choice(("fixed", "ratio")), None)
+    amount: Decimal | None = arg(Dec(), None)
+    ratio: Decimal | None = arg(Dec("BAD_FIELD", maximum=Decimal(100)), None)
+    leverage: Any = arg(Raw(), None)          # "follow" or 1–125
+    margin_mode: str | None = arg(Choice(("follow", "isolated", "cross")), None)
+    max_margin_per_order: Decimal | None = arg(Dec(), None)
+    max_total_margin: Decimal | None = arg(Dec(), None)
+    symbols: tuple[str, ...] | None = arg(SYMBOLS, None)
+    tp_ratio: Decimal | None = arg(Dec("BAD_FIELD", maximum=Decimal(100)), None)
+    sl_ratio: Decimal | None = arg(Dec("BAD_FIELD", maximum=Decimal(1)), None)
+    slippage: Decimal | None = arg(Dec("BAD_FIELD", maximum=Decimal("0.5")), None)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateFollow(Follow):
+    action: ClassVar[str] = "update_follow"
+
+
+@dataclass(frozen=True, slots=True)
+class Unfollow(Command):
+    action: ClassVar[str] = "unfollow"
+    user: str = arg(Name())
+    lead: str = arg(Name())
+    close_positions: bool = arg(Bool(), False)
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade(Command):
+    action: ClassVar[str] = "upgrade"
+    user: str = arg(Name())
+
+
 def parse_line(line: Any) -> Envelope:
     """JSON object → Envelope. Raises Rejected(UNKNOWN_ACTION | BAD_FIELD | …)."""
     if not isinstance(line, dict):

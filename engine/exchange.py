@@ -28,6 +28,12 @@ Handler = Callable[["Exchange", Any], Any]
 HANDLERS: dict[type, Handler] = {}
 # What falls due with time (funding, settlements, countdowns, delivered signals); modules append.
 DUE_WORK: list["DueWork"] = []
+# Hooks the copy engine registers: after a trade fill, after any fill, after an isolated margin
+# change, and before a manual action on a position.
+TRADE_LISTENERS: list[Callable] = []
+FILL_LISTENERS: list[Callable] = []
+MARGIN_LISTENERS: list[Callable] = []
+MANUAL_GUARDS: list[Callable] = []
 
 
 def handles(command_type: type[Command]) -> Callable[[Handler], Handler]:
@@ -61,16 +67,27 @@ class Exchange:
         self.tp_sl_books: dict[str, TriggerBook] = {}
         self.trailing: dict[str, set[int]] = {}
         self.risk = RiskIndex(self)
-        self.counters: dict[str, int] = {"fill": 1, "order": 1, "liquidation": 1, "funding": 1}
-        # Called after every trade fill (the copy engine mirrors lead fills through this).
-        self.trade_listeners: list[Callable[["Exchange", Any, Any], None]] = []
-        # Called before a manual action on a position (the copy engine guards managed positions).
-        self.manual_guards: list[Callable[["Exchange", Any, Any], None]] = []
+        self.counters: dict[str, int] = {"fill": 1, "order": 1, "liquidation": 1, "funding": 1, "relation": 1,
+                                         "outcome": 1, "copy_order": 1, "signal": 1, "settlement": 1}
+        self.trade_listeners = TRADE_LISTENERS
+        self.fill_listeners = FILL_LISTENERS
+        self.margin_listeners = MARGIN_LISTENERS
+        self.manual_guards = MANUAL_GUARDS
+        # Copy trading: leads by user, relations by seq (active ones also under their lead).
+        self.leads: dict[str, Any] = {}
+        self.relations: dict[int, Any] = {}
+        self.relations_by_pair: dict[tuple[str, str], Any] = {}
+        self.relations_of_copier: dict[str, list] = {}
+        self.countdowns: set[int] = set()
+        self.signals: dict[int, Any] = {}
+        self.copy_orders: dict[tuple[str, str, str], list] = {}
+        self.recently_closed_copy_orders: list = []
+        self.pending_upgrades: set[str] = set()
         self.next_notification = 1
         # Records since the previous snapshot (`snapshot` reports and clears them).
-        self.unreported: dict[str, list] = {"notifications": [], "liquidations": []}
+        self.unreported: dict[str, list] = {"notifications": [], "liquidations": [], "outcomes": []}
         # The last sequence number of each record kind that a snapshot has reported.
-        self.reported: dict[str, int] = {"notifications": 0, "liquidations": 0}
+        self.reported: dict[str, int] = {"notifications": 0, "liquidations": 0, "outcomes": 0}
         self.events: list[Any] = []
         # When each kind of due work last ran (engine time).
         self.schedule: dict[str, int] = {}
@@ -167,6 +184,24 @@ class Exchange:
         for guard in self.manual_guards:
             guard(self, account, position)
 
+    def add_relation(self, relation: Any) -> None:
+        """Index a relation; an active one also joins its lead's copiers (in follow order)."""
+        self.relations[relation.seq] = relation
+        pair = (relation.copier, relation.lead)
+        previous = self.relations_by_pair.get(pair)
+        if previous is None or previous.seq < relation.seq:
+            self.relations_by_pair[pair] = relation
+        self.relations_of_copier.setdefault(relation.copier, []).append(relation)
+        if relation.status == "active":
+            self.leads[relation.lead].copiers[relation.copier] = relation
+        if relation.countdown_until is not None:
+            self.countdowns.add(relation.seq)
+
+    def remove_relation(self, relation: Any) -> None:
+        """An ended relation stays on record but no longer copies."""
+        self.leads[relation.lead].copiers.pop(relation.copier, None)
+        self.countdowns.discard(relation.seq)
+
     # --- users and accounts -------------------------------------------------------------------
 
     def user(self, name: str) -> User:
@@ -232,6 +267,11 @@ class Exchange:
         yield from self.instruments.values()
         yield from self.settings.values()
         yield from self.orders_by_seq.values()
+        yield from self.leads.values()
+        yield from self.relations.values()
+        yield from self.signals.values()
+        for book in self.copy_orders.values():
+            yield from book
         for account in self.accounts.values():
             yield from account.positions.values()
 

@@ -67,7 +67,10 @@ def adjust_margin(exchange: Exchange, command: Margin) -> dict:
     position.margin += command.delta
     exchange.changes.save(position)
     exchange.touch(account)
-    exchange.emit(MarginChanged(account.id, position.symbol, lead, command.delta, before, command.signal_delay_s))
+    change = MarginChanged(account.id, position.symbol, lead, command.delta, before, command.signal_delay_s)
+    exchange.emit(change)
+    for listener in exchange.margin_listeners:
+        listener(exchange, account, change)
     return {"margin": fmt(position.margin), "liquidation_price": fmt(preview_liquidation_price(exchange, position, ZERO))}
 
 

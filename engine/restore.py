@@ -14,11 +14,16 @@ from .market import Market
 from .orders import Order, index_order
 from .positions import Position
 from .records import Notification
+from .copytrading.leads import Lead
+from .copytrading.margin_sync import MarginSignal
+from .copytrading.records import CopyOrder, Outcome
+from .copytrading.relations import Relation
 
 # Entity tables the engine keeps in memory (live orders only: see Order.LOAD_WHERE).
-ENTITY_TYPES = (User, TradingAccount, Wallet, Instrument, Market, SymbolSetting, Position, Order)
+ENTITY_TYPES = (User, TradingAccount, Wallet, Instrument, Market, SymbolSetting, Position, Order, Lead, Relation,
+                MarginSignal, CopyOrder)
 # Record tables of which only the rows not yet reported by a snapshot are needed.
-UNREPORTED_TYPES = {"notifications": Notification, "liquidations": Liquidation}
+UNREPORTED_TYPES = {"notifications": Notification, "liquidations": Liquidation, "outcomes": Outcome}
 
 
 def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]]) -> Exchange:
@@ -56,6 +61,18 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
         exchange.accounts[order.account].orders[order.seq] = order
         exchange.orders_by_seq[order.seq] = order
         index_order(exchange, order)
+    for row in rows.get(Lead.TABLE, ()):
+        lead = Lead.from_row(row)
+        exchange.leads[lead.user] = lead
+    for row in sorted(rows.get(Relation.TABLE, ())):
+        exchange.add_relation(Relation.from_row(row))
+    for row in rows.get(MarginSignal.TABLE, ()):
+        signal = MarginSignal.from_row(row)
+        exchange.signals[signal.seq] = signal
+    for row in sorted(rows.get(CopyOrder.TABLE, ())):
+        record = CopyOrder.from_row(row)
+        exchange.copy_orders.setdefault((record.copier, record.lead, record.symbol), []).append(record)
+    exchange.pending_upgrades = {u.name for u in exchange.users.values() if u.upgrade_status == "pending"}
     for account in exchange.accounts.values():
         if account.positions:
             exchange.risk.refresh(account)

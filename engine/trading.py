@@ -104,4 +104,6 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
     changes.append(fill)
     exchange.touch(account)
     exchange.emit(fill)
+    for listener in exchange.fill_listeners:
+        listener(exchange, account, fill)
     return fill

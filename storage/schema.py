@@ -61,6 +61,41 @@ MIGRATIONS: list[tuple[int, str]] = [
                           rate TEXT NOT NULL, amount INTEGER NOT NULL);
     CREATE INDEX funding_account ON funding (account, at_ms);
     """),
+    (3, """
+    CREATE TABLE leads (user TEXT PRIMARY KEY, nickname TEXT NOT NULL, bio TEXT NOT NULL, symbols TEXT NOT NULL,
+                        capacity INTEGER NOT NULL, profit_share INTEGER NOT NULL, mode TEXT NOT NULL,
+                        protected_share INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+    CREATE TABLE relations (seq INTEGER PRIMARY KEY, copier TEXT NOT NULL, lead TEXT NOT NULL, mode TEXT NOT NULL,
+                            amount INTEGER, ratio INTEGER, leverage INTEGER, margin_mode TEXT,
+                            max_margin_per_order INTEGER, max_total_margin INTEGER, symbols TEXT, tp_ratio INTEGER,
+                            sl_ratio INTEGER, slippage INTEGER, status TEXT NOT NULL,
+                            consecutive_failures INTEGER NOT NULL, countdown_until INTEGER,
+                            cum_realized_pnl INTEGER NOT NULL, shared_profit INTEGER NOT NULL,
+                            created_ms INTEGER NOT NULL, allocation INTEGER NOT NULL, week_pnl INTEGER NOT NULL,
+                            rebate_locked INTEGER NOT NULL, nav_high INTEGER NOT NULL, reminded INTEGER NOT NULL);
+    CREATE INDEX relations_lead ON relations (lead, status);
+    CREATE TABLE outcomes (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, lead TEXT NOT NULL,
+                           lead_order TEXT NOT NULL, copier TEXT NOT NULL, symbol TEXT NOT NULL, kind TEXT NOT NULL,
+                           status TEXT NOT NULL, code TEXT, message TEXT, qty INTEGER, price INTEGER, delta INTEGER);
+    CREATE INDEX outcomes_copier ON outcomes (copier, seq);
+    CREATE INDEX outcomes_lead ON outcomes (lead, lead_order);
+    CREATE TABLE copy_orders (seq INTEGER PRIMARY KEY, copier TEXT NOT NULL, lead TEXT NOT NULL,
+                              lead_order TEXT NOT NULL, symbol TEXT NOT NULL, side INTEGER NOT NULL,
+                              qty INTEGER NOT NULL, open_qty INTEGER NOT NULL, entry_price INTEGER NOT NULL,
+                              fees INTEGER NOT NULL, realized_pnl INTEGER NOT NULL, status TEXT NOT NULL,
+                              opened_ms INTEGER NOT NULL, closed_ms INTEGER);
+    CREATE INDEX copy_orders_open ON copy_orders (status) WHERE status = 'open';
+    CREATE INDEX copy_orders_copier ON copy_orders (copier, lead, seq);
+    CREATE TABLE margin_signals (seq INTEGER PRIMARY KEY, lead TEXT NOT NULL, symbol TEXT NOT NULL,
+                                 delta INTEGER NOT NULL, margin_before INTEGER NOT NULL, occurred_ms INTEGER NOT NULL,
+                                 delivered_ms INTEGER NOT NULL, apply_ms INTEGER NOT NULL,
+                                 last_relation INTEGER NOT NULL);
+    CREATE TABLE settlements (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, copier TEXT NOT NULL,
+                              lead TEXT NOT NULL, mode TEXT NOT NULL, net_result INTEGER NOT NULL,
+                              compensation INTEGER NOT NULL, profit_shared INTEGER NOT NULL,
+                              rebate_released INTEGER NOT NULL, reason TEXT NOT NULL);
+    CREATE INDEX settlements_copier ON settlements (copier, at_ms);
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

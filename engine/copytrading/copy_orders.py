@@ -1,0 +1,56 @@
+"""The per-order view: each copied lead order is a record; closes are matched to them first-in,
+first-out. The consolidated position averages every entry, so its entry price and PnL differ from
+the per-order records whenever a copy was opened in several steps at different prices."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..exchange import Exchange
+from ..fills import Fill
+from ..money import ZERO, usdt
+from .records import CopyOrder
+
+EXPLANATION = ("The position view averages every copied entry into one price; the per-order view keeps each "
+               "copied lead order at its own entry and matches closes first-in, first-out. With several entries "
+               "at different prices the two show different entry prices and realized PnL, while the totals agree.")
+
+
+def open_copy_order(exchange: Exchange, copier: str, lead: str, lead_order: str, fill: Fill) -> CopyOrder:
+    record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
+                       fill.qty - fill.closed_qty, fill.qty - fill.closed_qty, fill.price,
+                       usdt(fill.fee * (fill.qty - fill.closed_qty) / fill.qty), ZERO, "open", fill.at_ms)
+    exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
+    exchange.changes.save(record)
+    return record
+
+
+def match_close(exchange: Exchange, copier: str, lead: str, fill: Fill) -> list[CopyOrder]:
+    """Allocate a closing fill to the open copy orders, oldest first. Returns the ones it closed."""
+    book = exchange.copy_orders.get((copier, lead, fill.symbol))
+    if not book:
+        return []
+    remaining = fill.closed_qty
+    close_fee = usdt(fill.fee * fill.closed_qty / fill.qty)
+    closed = []
+    for record in list(book):
+        if remaining <= 0:
+            break
+        take = min(remaining, record.open_qty)
+        share = take / fill.closed_qty
+        record.realized_pnl += usdt(record.side * take * (fill.price - record.entry_price))
+        record.fees += usdt(close_fee * share)
+        record.open_qty -= take
+        remaining -= take
+        if record.open_qty == 0:
+            record.status = "closed"
+            record.closed_ms = fill.at_ms
+            book.remove(record)
+            closed.append(record)
+        exchange.changes.save(record)
+    exchange.recently_closed_copy_orders.extend(closed)
+    return closed
+
+
+def copy_margin_in_use(exchange: Exchange, copier_account, lead: str) -> Decimal:
+    return sum(((p.margin if p.isolated else p.initial_margin)
+                for p in copier_account.positions.values() if p.lead == lead), ZERO)
