@@ -34,6 +34,8 @@ TRADE_LISTENERS: list[Callable] = []
 FILL_LISTENERS: list[Callable] = []
 MARGIN_LISTENERS: list[Callable] = []
 MANUAL_GUARDS: list[Callable] = []
+# Called after a transfer between a user's wallets: (exchange, user, source, target, amount).
+TRANSFER_LISTENERS: list[Callable] = []
 
 
 def handles(command_type: type[Command]) -> Callable[[Handler], Handler]:
@@ -68,7 +70,8 @@ class Exchange:
         self.trailing: dict[str, set[int]] = {}
         self.risk = RiskIndex(self)
         self.counters: dict[str, int] = {"fill": 1, "order": 1, "liquidation": 1, "funding": 1, "relation": 1,
-                                         "outcome": 1, "copy_order": 1, "signal": 1, "settlement": 1}
+                                         "outcome": 1, "copy_order": 1, "signal": 1, "settlement": 1,
+                                         "elite_transfer": 1, "lead_trade": 1}
         self.trade_listeners = TRADE_LISTENERS
         self.fill_listeners = FILL_LISTENERS
         self.margin_listeners = MARGIN_LISTENERS
@@ -83,6 +86,7 @@ class Exchange:
         self.copy_orders: dict[tuple[str, str, str], list] = {}
         self.recently_closed_copy_orders: list = []
         self.pending_upgrades: set[str] = set()
+        self.lead_history: dict[str, Any] = {}
         self.next_notification = 1
         # Records since the previous snapshot (`snapshot` reports and clears them).
         self.unreported: dict[str, list] = {"notifications": [], "liquidations": [], "outcomes": []}

@@ -16,12 +16,15 @@ from .positions import Position
 from .records import Notification
 from .copytrading.leads import Lead
 from .copytrading.margin_sync import MarginSignal
+from .copytrading.profile import DailyPoint, EliteTransfer, LeadTrade, history
 from .copytrading.records import CopyOrder, Outcome
 from .copytrading.relations import Relation
 
 # Entity tables the engine keeps in memory (live orders only: see Order.LOAD_WHERE).
 ENTITY_TYPES = (User, TradingAccount, Wallet, Instrument, Market, SymbolSetting, Position, Order, Lead, Relation,
                 MarginSignal, CopyOrder)
+# Record tables kept whole in memory: the short histories lead metrics are computed from.
+HISTORY_TYPES = (LeadTrade, EliteTransfer, DailyPoint)
 # Record tables of which only the rows not yet reported by a snapshot are needed.
 UNREPORTED_TYPES = {"notifications": Notification, "liquidations": Liquidation, "outcomes": Outcome}
 
@@ -72,6 +75,11 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
     for row in sorted(rows.get(CopyOrder.TABLE, ())):
         record = CopyOrder.from_row(row)
         exchange.copy_orders.setdefault((record.copier, record.lead, record.symbol), []).append(record)
+    for record_type in HISTORY_TYPES:
+        for row in sorted(rows.get(record_type.TABLE, ())):  # by seq, or by (lead, day)
+            record = record_type.from_row(row)
+            past = history(exchange, record.lead)
+            {LeadTrade: past.trades, EliteTransfer: past.transfers, DailyPoint: past.daily}[record_type].append(record)
     exchange.pending_upgrades = {u.name for u in exchange.users.values() if u.upgrade_status == "pending"}
     for account in exchange.accounts.values():
         if account.positions:

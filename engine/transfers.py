@@ -7,7 +7,7 @@ from decimal import Decimal
 from .accounts import TRADING, User, WalletKind, account_id
 from .commands import Config, CreateUser, Deposit, Transfer, Withdraw
 from .errors import Rejected
-from .exchange import Exchange, handles
+from .exchange import TRANSFER_LISTENERS, Exchange, handles
 from .ledger import EXTERNAL, INSURANCE_FUND, EntryType
 from .money import display
 from .valuation import available_balance
@@ -70,6 +70,8 @@ def transfer(exchange: Exchange, command: Transfer) -> None:
     for wallet in (command.source, command.target):
         if wallet != WalletKind.FUNDING:
             exchange.touch(exchange.accounts[account_id(command.user, wallet)])
+    for listener in TRANSFER_LISTENERS:
+        listener(exchange, command.user, command.source, command.target, command.amount)
 
 
 @handles(Config)

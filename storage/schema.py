@@ -96,6 +96,16 @@ MIGRATIONS: list[tuple[int, str]] = [
                               rebate_released INTEGER NOT NULL, reason TEXT NOT NULL);
     CREATE INDEX settlements_copier ON settlements (copier, at_ms);
     """),
+    (4, """
+    CREATE TABLE lead_trades (seq INTEGER PRIMARY KEY, lead TEXT NOT NULL, at_ms INTEGER NOT NULL,
+                              symbol TEXT NOT NULL, pnl INTEGER NOT NULL, holding_ms INTEGER NOT NULL,
+                              broadcast INTEGER NOT NULL);
+    CREATE TABLE elite_transfers (seq INTEGER PRIMARY KEY, lead TEXT NOT NULL, at_ms INTEGER NOT NULL,
+                                  amount INTEGER NOT NULL);
+    CREATE TABLE lead_daily (lead TEXT NOT NULL, day_ms INTEGER NOT NULL, equity INTEGER NOT NULL,
+                             net_transfer INTEGER NOT NULL, cum_pnl INTEGER NOT NULL, pnl_pct TEXT, nav TEXT NOT NULL,
+                             copiers INTEGER NOT NULL, aum INTEGER NOT NULL, PRIMARY KEY (lead, day_ms));
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.changes import Changes
-from engine.restore import ENTITY_TYPES, UNREPORTED_TYPES
+from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
 from .schema import migrate
 
@@ -93,7 +93,7 @@ class Store:
 
     def load_rows(self, meta: Mapping[str, str]) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = {}
-        for cls in ENTITY_TYPES:
+        for cls in ENTITY_TYPES + HISTORY_TYPES:
             where = getattr(cls, "LOAD_WHERE", None)
             query = f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE}" + (f" WHERE {where}" if where else "")
             rows[cls.TABLE] = self.conn.execute(query).fetchall()

@@ -2,7 +2,7 @@
 
 from ..errors import Rejected
 from ..exchange import FILL_LISTENERS, MANUAL_GUARDS, MARGIN_LISTENERS, TRADE_LISTENERS
-from . import failures, leads, margin_sync, mirror, relations, settlement, upgrade, views  # noqa: F401
+from . import failures, leads, margin_sync, mirror, profile, relations, settlement, upgrade, views  # noqa: F401
 
 
 def guard_managed(exchange, account, position) -> None:

@@ -138,5 +138,8 @@ def become_elite(exchange: Exchange, command: BecomeElite) -> dict:
             existing.profit_share = share
     exchange.ledger.move(EntryType.COLLATERAL_LOCK, account_id(user.name, WalletKind.ELITE),
                          collateral_account(user.name), collateral, exchange.now_ms, "protected collateral")
+    if collateral > 0:
+        from .profile import record_transfer
+        record_transfer(exchange, user.name, -collateral)  # collateral leaves the trading equity, not as a loss
     exchange.changes.save(existing)
     return {"elite": user.name, "mode": existing.mode}
