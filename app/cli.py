@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import engine  # noqa: F401  (registers the command handlers)
+from engine.clock import format_time
+from engine.money import fmt
 from storage.desk import DatabaseInUse, Desk, StorageError
 
 from . import paths
+from .live_desk import run_live
 from .replay import replay
 
 
@@ -29,7 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="exit 1 if any line was rejected unexpectedly")
 
     commands.add_parser("status", help="show the desk's database, users and ledger")
+    live = commands.add_parser("run", help="run the embedded engine on the simulated market (the default)")
+    _live_options(live)
+    _live_options(parser)
     return parser
+
+
+def _live_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")
+    parser.add_argument("--speed", type=float, default=1.0, help="market speed multiple (default 1)")
+    parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
 
 
 def status(db: Path) -> int:
@@ -37,9 +49,9 @@ def status(db: Path) -> int:
     with Desk.open(db) as desk:
         exchange = desk.exchange
         print(f"Copydesk database: {db}")
-        print(f"Engine time: {exchange.now_ms and desk.execute({'do': 'snapshot', 'of': ['at']}).result['at']}")
+        print(f"Engine time: {format_time(exchange.now_ms)}")
         print(f"Users: {len(exchange.users)}   Ledger entries: {exchange.ledger.entry_count}   "
-              f"Ledger sum: {exchange.ledger_sum()}")
+              f"Ledger sum: {fmt(exchange.ledger_sum())}")
     return 0
 
 
@@ -48,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return replay(args.file, args.replay_db, args.strict, sys.stdout, sys.stderr)
-        return status(args.db or paths.default_db())
+        if args.command == "status":
+            return status(args.db or paths.default_db())
+        if not args.speed > 0 or args.speed > 10_000 or (args.seconds is not None and not args.seconds >= 0):
+            print("copydesk: --speed must be above 0 (at most 10000) and --seconds at least 0", file=sys.stderr)
+            return 2
+        return run_live(args.db or paths.default_db(), seconds=args.seconds, seed=args.seed, speed=args.speed,
+                        out=sys.stdout)
     except DatabaseInUse as error:
         print(f"copydesk: {error}", file=sys.stderr)
         return 3

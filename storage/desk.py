@@ -48,8 +48,10 @@ class Desk:
         self._seen_ids = store.known_ids()
 
     @classmethod
-    def open(cls, path: Path | str, config: EngineConfig | None = None, *, lock: bool = True) -> "Desk":
-        """Open (creating if needed) the database at `path` and load the engine's state from it."""
+    def open(cls, path: Path | str, config: EngineConfig | None = None, *, lock: bool = True,
+             start_ms: int | None = None) -> "Desk":
+        """Open (creating if needed) the database at `path` and load the engine's state from it.
+        A new database starts its engine clock at `start_ms` (default: the scenario epoch)."""
         path = Path(path)
         process_lock = ProcessLock(path) if lock else None
         if process_lock:
@@ -57,7 +59,7 @@ class Desk:
         try:
             store = Store(path)
             if store.is_empty():
-                exchange = Exchange(config)
+                exchange = Exchange(config) if start_ms is None else Exchange(config, start_ms)
                 store.commit(exchange.changes, exchange.meta(), None)
                 exchange.changes.clear()
             else:
