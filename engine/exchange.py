@@ -34,6 +34,8 @@ TRADE_LISTENERS: list[Callable] = []
 FILL_LISTENERS: list[Callable] = []
 MARGIN_LISTENERS: list[Callable] = []
 MANUAL_GUARDS: list[Callable] = []
+# Called before an order or leverage change: (exchange, account, symbol, leverage).
+ORDER_GUARDS: list[Callable] = []
 # Called after a transfer between a user's wallets: (exchange, user, source, target, amount).
 TRANSFER_LISTENERS: list[Callable] = []
 
@@ -76,6 +78,7 @@ class Exchange:
         self.fill_listeners = FILL_LISTENERS
         self.margin_listeners = MARGIN_LISTENERS
         self.manual_guards = MANUAL_GUARDS
+        self.order_guards = ORDER_GUARDS
         # Copy trading: leads by user, relations by seq (active ones also under their lead).
         self.leads: dict[str, Any] = {}
         self.relations: dict[int, Any] = {}
@@ -258,6 +261,8 @@ class Exchange:
             values[f"next_{kind}"] = str(value)
         for name, at in self.schedule.items():
             values[f"schedule_{name}"] = str(at)
+        # Copy orders closed since the previous snapshot are still to be shown once.
+        values["unshown_closed_copy_orders"] = ",".join(str(r.seq) for r in self.recently_closed_copy_orders)
         for kind, seq in self.reported.items():
             values[f"reported_{kind}"] = str(seq)
         return values

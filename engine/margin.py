@@ -82,6 +82,8 @@ def change_leverage(exchange: Exchange, command: Leverage) -> dict:
     positions = [p for p in account.positions.values() if p.symbol == command.symbol]
     notional = sum((p.qty * exchange.market(p.symbol).mark for p in positions), ZERO)
     allowed = instrument.max_leverage_for(notional)
+    for guard in exchange.order_guards:
+        guard(exchange, account, command.symbol, command.leverage)
     if command.leverage > allowed:
         raise Rejected("LEVERAGE_NOT_ALLOWED", f"{command.symbol} allows at most {allowed}x "
                        + (f"for the open {display(notional)} USDT position" if positions else ""))

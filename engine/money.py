@@ -56,6 +56,14 @@ def from_units(units: int) -> Decimal:
     return Decimal(units).scaleb(-8)
 
 
+def to_units_or_none(value: Decimal | None) -> int | None:
+    return None if value is None else to_units(value)
+
+
+def from_units_or_none(units: int | None) -> Decimal | None:
+    return None if units is None else from_units(units)
+
+
 def fmt(value: Decimal | None) -> str | None:
     """Full-precision string for snapshots: no exponent, no trailing zeros ('0' for zero)."""
     if value is None:

@@ -127,6 +127,8 @@ def place_order(exchange: Exchange, command: OrderCommand) -> dict:
             check_price(instrument, value, name)
     current = setting(exchange, account, command.symbol)
     leverage = command.leverage or current.leverage
+    for guard in exchange.order_guards:
+        guard(exchange, account, command.symbol, leverage)
     margin_mode = command.margin_mode or current.margin_mode
     if margin_mode != current.margin_mode and (position is not None or any(
             o.symbol == command.symbol for o in account.orders.values())):

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from .clock import format_time
 from .instruments import Instrument
-from .money import ZERO, fmt, from_units, to_units, usdt
+from .money import ZERO, fmt, from_units, to_units, usdt, from_units_or_none, to_units_or_none
 
 ISOLATED = "isolated"
 CROSS = "cross"
@@ -50,12 +50,12 @@ class Position:
     def row(self) -> tuple:
         return (self.account, self.symbol, self.lead, self.side, to_units(self.qty), to_units(self.entry_price),
                 self.leverage, self.margin_mode, to_units(self.margin), self.opened_ms, to_units(self.realized_pnl),
-                _opt(self.tp), _opt(self.sl), int(self.managed))
+                to_units_or_none(self.tp), to_units_or_none(self.sl), int(self.managed))
 
     @classmethod
     def from_row(cls, row: tuple) -> "Position":
         return cls(row[0], row[1], row[2], row[3], from_units(row[4]), from_units(row[5]), row[6], row[7],
-                   from_units(row[8]), row[9], from_units(row[10]), _unopt(row[11]), _unopt(row[12]), bool(row[13]))
+                   from_units(row[8]), row[9], from_units(row[10]), from_units_or_none(row[11]), from_units_or_none(row[12]), bool(row[13]))
 
     @property
     def isolated(self) -> bool:
@@ -98,9 +98,3 @@ class Position:
         }
 
 
-def _opt(value: Decimal | None) -> int | None:
-    return None if value is None else to_units(value)
-
-
-def _unopt(value: int | None) -> Decimal | None:
-    return None if value is None else from_units(value)

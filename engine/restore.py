@@ -74,7 +74,10 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
         exchange.signals[signal.seq] = signal
     for row in sorted(rows.get(CopyOrder.TABLE, ())):
         record = CopyOrder.from_row(row)
-        exchange.copy_orders.setdefault((record.copier, record.lead, record.symbol), []).append(record)
+        if record.status == "open":
+            exchange.copy_orders.setdefault((record.copier, record.lead, record.symbol), []).append(record)
+        else:
+            exchange.recently_closed_copy_orders.append(record)
     for record_type in HISTORY_TYPES:
         for row in sorted(rows.get(record_type.TABLE, ())):  # by seq, or by (lead, day)
             record = record_type.from_row(row)

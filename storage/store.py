@@ -94,7 +94,7 @@ class Store:
     def load_rows(self, meta: Mapping[str, str]) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = {}
         for cls in ENTITY_TYPES + HISTORY_TYPES:
-            where = getattr(cls, "LOAD_WHERE", None)
+            where = cls.load_where(meta) if hasattr(cls, "load_where") else getattr(cls, "LOAD_WHERE", None)
             query = f"SELECT {', '.join(cls.COLUMNS)} FROM {cls.TABLE}" + (f" WHERE {where}" if where else "")
             rows[cls.TABLE] = self.conn.execute(query).fetchall()
         for kind, cls in UNREPORTED_TYPES.items():

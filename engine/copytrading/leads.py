@@ -113,7 +113,9 @@ def become_elite(exchange: Exchange, command: BecomeElite) -> dict:
     if collateral > 0:
         if mode != "protected":
             raise Rejected("BAD_FIELD", "collateral applies to protected portfolios only")
-        free = value_account(exchange, exchange.accounts[account_id(user.name, WalletKind.ELITE)]).available
+        # A first become_elite has no elite account yet (reachable when protected_min_equity is 0).
+        elite = exchange.accounts.get(account_id(user.name, WalletKind.ELITE))
+        free = ZERO if elite is None else value_account(exchange, elite).available
         if collateral > free:
             raise Rejected("INSUFFICIENT_BALANCE", f"Insufficient available balance: {display(collateral)} USDT "
                            f"needed for collateral, {display(free)} available in Elite")

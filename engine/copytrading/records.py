@@ -7,15 +7,9 @@ from decimal import Decimal
 from typing import ClassVar
 
 from ..clock import format_time
-from ..money import ZERO, fmt, from_units, to_units
+from ..money import ZERO, fmt, from_units, to_units, from_units_or_none, to_units_or_none
 
 
-def _opt(value: Decimal | None) -> int | None:
-    return None if value is None else to_units(value)
-
-
-def _unopt(value: int | None) -> Decimal | None:
-    return None if value is None else from_units(value)
 
 
 @dataclass(slots=True, frozen=True)
@@ -39,11 +33,11 @@ class Outcome:
 
     def row(self) -> tuple:
         return (self.seq, self.at_ms, self.lead, self.lead_order, self.copier, self.symbol, self.kind, self.status,
-                self.code, self.message, _opt(self.qty), _opt(self.price), _opt(self.delta))
+                self.code, self.message, to_units_or_none(self.qty), to_units_or_none(self.price), to_units_or_none(self.delta))
 
     @classmethod
     def from_row(cls, row: tuple) -> "Outcome":
-        return cls(*row[:10], _unopt(row[10]), _unopt(row[11]), _unopt(row[12]))
+        return cls(*row[:10], from_units_or_none(row[10]), from_units_or_none(row[11]), from_units_or_none(row[12]))
 
     def view(self) -> dict:
         return {"lead": self.lead, "lead_order": self.lead_order, "copier": self.copier, "kind": self.kind,
@@ -59,7 +53,11 @@ class CopyOrder:
     COLUMNS: ClassVar[tuple[str, ...]] = ("seq", "copier", "lead", "lead_order", "symbol", "side", "qty", "open_qty",
                                           "entry_price", "fees", "realized_pnl", "status", "opened_ms", "closed_ms")
     KEY: ClassVar[tuple[str, ...]] = ("seq",)
-    LOAD_WHERE: ClassVar[str] = "status = 'open'"
+    # Open records, and closed ones a snapshot has yet to show (listed in the engine's meta).
+    @staticmethod
+    def load_where(meta) -> str:
+        unshown = [int(seq) for seq in meta.get("unshown_closed_copy_orders", "").split(",") if seq]
+        return f"status = 'open' OR seq IN ({', '.join(map(str, unshown))})" if unshown else "status = 'open'"
 
     seq: int
     copier: str

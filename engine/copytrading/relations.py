@@ -10,7 +10,7 @@ from ..accounts import WalletKind, account_id
 from ..commands import Follow, Unfollow, UpdateFollow
 from ..errors import Rejected
 from ..exchange import Exchange, handles
-from ..money import ZERO, display, fmt, from_units, to_units
+from ..money import ZERO, display, fmt, from_units, to_units, from_units_or_none, to_units_or_none
 from ..valuation import value_account
 from .leads import PROTECTED_MAX_LEVERAGE, SCALE_LIMIT, Lead, collateral_account, lead_of
 
@@ -21,12 +21,6 @@ DEFAULT_SLIPPAGE_MAJOR = Decimal("0.005")
 DEFAULT_SLIPPAGE_OTHER = Decimal("0.015")
 
 
-def _opt(value: Decimal | None) -> int | None:
-    return None if value is None else to_units(value)
-
-
-def _unopt(value: int | None) -> Decimal | None:
-    return None if value is None else from_units(value)
 
 
 @dataclass(slots=True, eq=False)
@@ -69,19 +63,19 @@ class Relation:
         return self.seq
 
     def row(self) -> tuple:
-        return (self.seq, self.copier, self.lead, self.mode, _opt(self.amount), _opt(self.ratio), self.leverage,
-                self.margin_mode, _opt(self.max_margin_per_order), _opt(self.max_total_margin),
-                None if self.symbols is None else json.dumps(list(self.symbols)), _opt(self.tp_ratio),
-                _opt(self.sl_ratio), _opt(self.slippage), self.status, self.consecutive_failures,
+        return (self.seq, self.copier, self.lead, self.mode, to_units_or_none(self.amount), to_units_or_none(self.ratio), self.leverage,
+                self.margin_mode, to_units_or_none(self.max_margin_per_order), to_units_or_none(self.max_total_margin),
+                None if self.symbols is None else json.dumps(list(self.symbols)), to_units_or_none(self.tp_ratio),
+                to_units_or_none(self.sl_ratio), to_units_or_none(self.slippage), self.status, self.consecutive_failures,
                 self.countdown_until, to_units(self.cum_realized_pnl), to_units(self.shared_profit), self.created_ms,
                 to_units(self.allocation), to_units(self.week_pnl), to_units(self.rebate_locked),
                 to_units(self.nav_high), int(self.reminded))
 
     @classmethod
     def from_row(cls, row: tuple) -> "Relation":
-        return cls(row[0], row[1], row[2], row[3], _unopt(row[4]), _unopt(row[5]), row[6], row[7], _unopt(row[8]),
-                   _unopt(row[9]), None if row[10] is None else tuple(json.loads(row[10])), _unopt(row[11]),
-                   _unopt(row[12]), _unopt(row[13]), row[14], row[15], row[16], from_units(row[17]),
+        return cls(row[0], row[1], row[2], row[3], from_units_or_none(row[4]), from_units_or_none(row[5]), row[6], row[7], from_units_or_none(row[8]),
+                   from_units_or_none(row[9]), None if row[10] is None else tuple(json.loads(row[10])), from_units_or_none(row[11]),
+                   from_units_or_none(row[12]), from_units_or_none(row[13]), row[14], row[15], row[16], from_units(row[17]),
                    from_units(row[18]), row[19], from_units(row[20]), from_units(row[21]), from_units(row[22]),
                    from_units(row[23]), bool(row[24]))
 
@@ -155,6 +149,16 @@ def protected_aum(exchange: Exchange, lead: Lead) -> Decimal:
     return sum((r.allocation for r in lead.copiers.values()), ZERO)
 
 
+def check_scale_limit(exchange: Exchange, lead: Lead, extra: Decimal) -> None:
+    """Copiers' allocated funds may not pass the protected lead's collateral ÷ 20%."""
+    collateral = exchange.ledger.balance(collateral_account(lead.user))
+    limit = collateral / SCALE_LIMIT
+    if protected_aum(exchange, lead) + extra > limit:
+        raise Rejected("FOLLOW_PAUSED_SCALE_LIMIT", f"{lead.user}'s protected portfolio is at its scale limit "
+                       f"({display(limit)} USDT of copier funds for {display(collateral)} collateral); "
+                       "new follows and larger allocations are paused")
+
+
 @handles(Follow)
 def follow(exchange: Exchange, command: Follow) -> dict:
     copier = exchange.user(command.user)
@@ -173,12 +177,7 @@ def follow(exchange: Exchange, command: Follow) -> dict:
     allocation = ZERO
     if lead.protected:
         allocation = settings["max_total_margin"] or value_account(exchange, copy_account).wallet_balance
-        collateral = exchange.ledger.balance(collateral_account(lead.user))
-        limit = collateral / SCALE_LIMIT
-        if protected_aum(exchange, lead) + allocation > limit:
-            raise Rejected("FOLLOW_PAUSED_SCALE_LIMIT", f"{lead.user}'s protected portfolio is at its scale limit "
-                           f"({display(limit)} USDT of copier funds for {display(collateral)} collateral); "
-                           "new follows are paused")
+        check_scale_limit(exchange, lead, allocation)
     relation = Relation(exchange.next_id("relation"), copier.name, lead.user, created_ms=exchange.now_ms,
                         status=ACTIVE, consecutive_failures=0, countdown_until=None, cum_realized_pnl=ZERO,
                         shared_profit=ZERO, allocation=allocation, week_pnl=ZERO, rebate_locked=ZERO, nav_high=ZERO,
@@ -197,8 +196,16 @@ def update_follow(exchange: Exchange, command: UpdateFollow) -> None:
     relation = relation_of(exchange, command.user, lead.user)
     if relation is None or relation.status != ACTIVE:
         raise Rejected("NOT_FOLLOWING", f"you do not follow {lead.user}")
-    for name, value in _settings(command, lead, relation).items():
+    settings = _settings(command, lead, relation)
+    allocation = relation.allocation
+    if lead.protected and settings["max_total_margin"] != relation.max_total_margin:
+        # The new limit is the new allocation: growing it must fit the scale limit like a new follow.
+        allocation = settings["max_total_margin"]
+        if allocation > relation.allocation:
+            check_scale_limit(exchange, lead, allocation - relation.allocation)
+    for name, value in settings.items():
         setattr(relation, name, value)
+    relation.allocation = allocation
     exchange.changes.save(relation)
 
 

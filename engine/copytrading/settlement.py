@@ -77,7 +77,12 @@ class WeeklySettlement:
     def next_due(self, exchange: Exchange) -> int | None:
         if not exchange.relations:
             return None
-        return next_monday(max(exchange.schedule.get(self.name, 0), exchange.now_ms))
+        # From the last run (or the first follow), never from now: other work due at the same
+        # Monday 00:00 may already have moved the clock onto it.
+        last = exchange.schedule.get(self.name)
+        if last is None:
+            last = exchange.relations[min(exchange.relations)].created_ms
+        return next_monday(last)
 
     def run_due(self, exchange: Exchange, at_ms: int) -> None:
         exchange.schedule[self.name] = at_ms

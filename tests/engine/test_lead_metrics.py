@@ -79,9 +79,10 @@ def test_periods_only_count_their_own_trades(world):
     ever = leads(world, "all")["leads"]["alice"]
     assert (week["lead_pnl"], week["gainers"]) == ("100", 1)
     assert (ever["lead_pnl"], ever["gainers"]) == ("200", 2)
-    # 7 D investment starts at the equity of the daily point at its start (2026-01-13: 10,100),
-    # with no transfers since.
-    assert week["investment"] == "10100"
+    # 7 D investment starts at the equity of the daily point at its start, 2026-01-13: 10,100 plus the
+    # 1 USDT profit share Bob paid at Monday's settlement (10% of his +10 copy), with no transfers since.
+    assert week["investment"] == "10101"
+    assert ever["profit_share_earned"] == "1"
 
 
 def test_daily_series_survive_a_restart(tmp_path):

@@ -1,0 +1,192 @@
+"""Mirroring lead fills to copiers (SPEC §7.2, §7.3), on the scenarios copy_mirror, copy_fixed and
+copy_slippage. Every figure is worked out by hand in the comments; fills are at the last price
+(no spread, no impact) unless the scenario says otherwise, taker fee 0.05%, maker fee 0.02%."""
+import pytest
+
+from copy_scenarios import play, position, relation
+
+
+@pytest.fixture(scope="module")
+def mirror():
+    return play("copy_mirror.jsonl")
+
+
+@pytest.fixture(scope="module")
+def fixed():
+    return play("copy_fixed.jsonl")
+
+
+@pytest.fixture(scope="module")
+def slippage():
+    return play("copy_slippage.jsonl")
+
+
+def _outcomes(played, lead_order):
+    return {o["copier"]: (o["kind"], o["status"], o["code"], o["qty"], o["price"])
+            for o in played.outcomes(lead_order=lead_order)}
+
+
+def test_proportional_copy_of_a_10000_usdt_order_is_1000_usdt(mirror):
+    first = mirror.snapshots[0]
+    # alice: 0.2 × 50,000 = 10,000 notional; bob at 0.1×: 0.02 × 50,000 = 1,000 notional.
+    bob = position(first, "bob", "copy", "BTCUSDT", "alice")
+    assert (bob["side"], bob["qty"], bob["entry_price"]) == ("long", "0.02", "50000")
+    # Leverage and margin mode follow alice: 10x isolated, margin 1,000 / 10 = 100; fee 1,000 × 0.05% = 0.5.
+    assert (bob["leverage"], bob["margin_mode"], bob["margin"]) == (10, "isolated", "100")
+    copy = first["users"]["bob"]["copy"]
+    assert (copy["wallet_balance"], copy["available"], copy["margin_used"]) == ("4999.5", "4899.5", "100")
+    assert copy["copy_orders"][0] | {"opened_at": None} == {
+        "lead": "alice", "lead_order": "L1", "symbol": "BTCUSDT", "side": "long", "qty": "0.02", "open_qty": "0.02",
+        "entry_price": "50000", "fees": "0.5", "status": "open", "realized_pnl": "0", "opened_at": None,
+        "closed_at": None}
+
+
+def test_fixed_leverage_and_cross_margin_mode_override_the_lead(mirror):
+    first = mirror.snapshots[0]
+    carol = position(first, "carol", "copy", "BTCUSDT", "alice")
+    # Same 0.02, but at carol's fixed 5x and in cross: initial margin 1,000 / 5 = 200.
+    assert (carol["qty"], carol["leverage"], carol["margin_mode"], carol["margin"]) == ("0.02", 5, "cross", "200")
+    copy = first["users"]["carol"]["copy"]
+    # Cross: available = 4,999.5 wallet − 200 initial margin + min(0, uPnL 0).
+    assert (copy["wallet_balance"], copy["available"], copy["margin_used"]) == ("4999.5", "4799.5", "200")
+
+
+def test_a_copier_short_of_balance_fails_while_the_others_fill(mirror):
+    # dave has 50; the copy needs 100 margin + 0.5 fee.
+    assert _outcomes(mirror, "L1") == {
+        "bob": ("open", "filled", None, "0.02", "50000"),
+        "carol": ("open", "filled", None, "0.02", "50000"),
+        "dave": ("open", "failed", "INSUFFICIENT_BALANCE", None, None)}
+    failed = mirror.outcomes(lead_order="L1")[2]
+    assert "100.50 USDT needed" in failed["message"] and "50.00 available in Copy" in failed["message"]
+    first = mirror.snapshots[0]
+    assert first["users"]["dave"]["copy"]["wallet_balance"] == "50"
+    assert relation(first, "dave", "alice")["consecutive_failures"] == 1
+
+
+def test_futures_trades_and_unled_symbols_are_not_lead_orders(mirror):
+    # Fills 1–3 are L1 and its two copies; fill 4 is alice's futures BTC order and fill 5 her elite SOL
+    # order: neither reaches a copier, so the next lead order is her close, fill 6.
+    assert [order for _, order, _ in mirror.lead_orders] == ["L1", "L6", "L9", "L14"]
+    assert {o["symbol"] for o in mirror.outcomes()} == {"BTCUSDT"}
+
+
+def test_lead_closing_half_closes_half_of_each_copy(mirror):
+    second = mirror.snapshots[1]
+    # alice closes 0.1 of 0.2 at 51,000; each copier closes 0.02 × 0.1 / 0.2 = 0.01.
+    assert _outcomes(mirror, "L6") == {
+        "bob": ("close", "filled", None, "0.01", "51000"),
+        "carol": ("close", "filled", None, "0.01", "51000"),
+        "dave": ("close", "failed", "NOTHING_TO_CLOSE", None, None)}
+    bob = position(second, "bob", "copy", "BTCUSDT", "alice")
+    # The isolated margin halves: 100 → 50. Realized 0.01 × 1,000 = 10; fee 0.01 × 51,000 × 0.05% = 0.255.
+    assert (bob["qty"], bob["margin"], bob["realized_pnl"]) == ("0.01", "50", "10")
+    assert second["users"]["bob"]["copy"]["wallet_balance"] == "5009.245"  # 4,999.5 + 10 − 0.255
+    order = second["users"]["bob"]["copy"]["copy_orders"][0]
+    assert (order["open_qty"], order["fees"], order["realized_pnl"], order["status"]) == ("0.01", "0.755", "10", "open")
+    carol = position(second, "carol", "copy", "BTCUSDT", "alice")
+    assert (carol["qty"], carol["margin"]) == ("0.01", "100")  # cross: 0.01 × 50,000 / 5
+    # A partly closed copy order adds nothing to the relation's realized PnL yet; failed closes do
+    # not count as failed copies.
+    assert relation(second, "bob", "alice")["cum_realized_pnl"] == "0"
+    assert relation(second, "dave", "alice")["consecutive_failures"] == 1
+
+
+def test_lead_reverse_closes_and_reopens_the_copy(mirror):
+    third = mirror.snapshots[2]
+    # alice sells 0.2 at 51,000: closes her 0.1 long, opens 0.1 short. bob closes his 0.01 (+10,
+    # fee 0.255) and opens 0.1 × 0.1 = 0.01 short (margin 51, fee 0.255): one outcome, the open.
+    assert _outcomes(mirror, "L9") == {
+        "bob": ("open", "filled", None, "0.01", "51000"),
+        "carol": ("open", "filled", None, "0.01", "51000"),
+        "dave": ("open", "failed", "INSUFFICIENT_BALANCE", None, None)}  # 51 + 0.255 > 50
+    bob = position(third, "bob", "copy", "BTCUSDT", "alice")
+    assert (bob["side"], bob["qty"], bob["entry_price"], bob["margin"]) == ("short", "0.01", "51000", "51")
+    assert third["users"]["bob"]["copy"]["wallet_balance"] == "5018.735"  # 5,009.245 + 10 − 0.255 − 0.255
+    closed, reopened = third["users"]["bob"]["copy"]["copy_orders"]
+    # L1 closed in full: realized 10 + 10, fees 0.5 + 0.255 + 0.255 = 1.01, net 18.99.
+    assert (closed["lead_order"], closed["status"], closed["realized_pnl"], closed["fees"]) == (
+        "L1", "closed", "20", "1.01")
+    assert (reopened["lead_order"], reopened["side"], reopened["status"]) == ("L9", "short", "open")
+    assert relation(third, "bob", "alice")["cum_realized_pnl"] == "18.99"
+    carol = position(third, "carol", "copy", "BTCUSDT", "alice")
+    assert (carol["side"], carol["leverage"], carol["margin_mode"], carol["margin"]) == ("short", 5, "cross", "102")
+    assert relation(third, "dave", "alice")["consecutive_failures"] == 2
+
+
+def test_the_final_close_settles_each_copy_order(mirror):
+    final = mirror.final
+    # Short 0.01 from 51,000 closed at 50,000: +10, fee 0.25; L9 net 10 − 0.255 − 0.25 = 9.495.
+    assert final["users"]["bob"]["copy"]["wallet_balance"] == "5028.485"  # 5,000 + 18.99 + 9.495
+    assert final["users"]["bob"]["copy"]["positions"] == []
+    assert relation(final, "bob", "alice")["cum_realized_pnl"] == "28.485"
+    assert relation(final, "carol", "alice")["cum_realized_pnl"] == "28.485"
+
+
+def test_fixed_margin_sizes_by_margin_times_leverage_over_price(fixed):
+    first = fixed.snapshots[0]
+    # carol: 200 × 10 / 50,000 = 0.04 (margin 200, fee 2,000 × 0.05% = 1).
+    carol = position(first, "carol", "copy", "BTCUSDT", "alice")
+    assert (carol["qty"], carol["margin"]) == ("0.04", "200")
+    assert first["users"]["carol"]["copy"]["wallet_balance"] == "1999"
+    # bob asks 200 but caps each order at 150: 150 × 10 / 50,000 = 0.03.
+    bob = position(first, "bob", "copy", "BTCUSDT", "alice")
+    assert (bob["qty"], bob["margin"]) == ("0.03", "150")
+
+
+def test_max_total_margin_shrinks_then_refuses_copies(fixed):
+    # bob's 350 total: L1 150, L4 150 (room 200), L7 room 50 → 50 × 10 / 50,000 = 0.01, L10 room 0.
+    bob = [(o["lead_order"], o["status"], o["code"], o["qty"]) for o in fixed.outcomes() if o["copier"] == "bob"]
+    assert bob == [("L1", "filled", None, "0.03"), ("L4", "filled", None, "0.03"), ("L7", "filled", None, "0.01"),
+                   ("L10", "failed", "MAX_MARGIN_REACHED", None), ("L12", "failed", "SYMBOL_NOT_SELECTED", None)]
+    held = position(fixed.final, "bob", "copy", "BTCUSDT", "alice")
+    assert (held["qty"], held["margin"]) == ("0.07", "350")
+    # Fees 0.75 + 0.75 + 0.25; available 998.25 − 350.
+    copy = fixed.final["users"]["bob"]["copy"]
+    assert (copy["wallet_balance"], copy["available"]) == ("998.25", "648.25")
+    assert relation(fixed.final, "bob", "alice")["consecutive_failures"] == 2
+
+
+def test_symbols_subset_and_minimum_quantity(fixed):
+    # carol copies ETH: 200 × 10 / 2,500 = 0.8; bob copies BTC only.
+    carol = position(fixed.final, "carol", "copy", "ETHUSDT", "alice")
+    assert (carol["qty"], carol["margin"]) == ("0.8", "200")
+    assert position(fixed.final, "bob", "copy", "ETHUSDT", "alice") is None
+    # erin at 1%: 0.05 BTC → 0.0005, below the 0.001 step: four BELOW_MIN_QTY; 1 ETH → 0.01 fills
+    # (margin 2.5, fee 0.0125) and resets her count.
+    erin = [(o["status"], o["code"], o["qty"]) for o in fixed.outcomes() if o["copier"] == "erin"]
+    assert erin == [("failed", "BELOW_MIN_QTY", None)] * 4 + [("filled", None, "0.01")]
+    assert relation(fixed.final, "erin", "alice")["consecutive_failures"] == 0
+    assert fixed.final["users"]["erin"]["copy"]["wallet_balance"] == "99.9875"
+
+
+def test_refused_follow_settings(fixed):
+    # A second follow, a symbol alice does not lead, a ratio below 0.01, fixed mode without an amount.
+    assert [code for _, code in fixed.rejected] == ["ALREADY_FOLLOWING", "SYMBOL_NOT_SELECTED", "BAD_FIELD",
+                                                    "BAD_FIELD"]
+
+
+def test_slippage_protection_refuses_opens_beyond_the_limit(slippage):
+    # alice's limit buy fills as maker at 49,900; a copier's market buy fills at 49,900 × 1.01 = 50,399,
+    # 499 / 49,900 = 1% away: within bob's 2%, beyond carol's 0.2% and dave's default 0.5%.
+    assert _outcomes(slippage, "L1") == {
+        "bob": ("open", "filled", None, "0.01", "50399"),
+        "carol": ("open", "failed", "SLIPPAGE_EXCEEDED", None, None),
+        "dave": ("open", "failed", "SLIPPAGE_EXCEEDED", None, None)}
+    bob = position(slippage.snapshots[0], "bob", "copy", "BTCUSDT", "alice")
+    # Margin 0.01 × 50,399 / 10 = 50.399; fee 503.99 × 0.05% = 0.251995.
+    assert (bob["entry_price"], bob["margin"]) == ("50399", "50.399")
+    assert slippage.snapshots[0]["users"]["bob"]["copy"]["wallet_balance"] == "999.748005"
+    assert slippage.snapshots[0]["users"]["alice"]["elite"]["wallet_balance"] == "19999.002"  # maker fee 0.998
+
+
+def test_slippage_protection_never_blocks_a_close(slippage):
+    # bob now allows 0.2%; alice's limit sell fills at 50,100 and bob's market sell at 50,100 × 0.99 =
+    # 49,599, 1% away: the close still happens.
+    assert _outcomes(slippage, "L3") == {
+        "bob": ("close", "filled", None, "0.01", "49599"),
+        "carol": ("close", "failed", "NOTHING_TO_CLOSE", None, None),
+        "dave": ("close", "failed", "NOTHING_TO_CLOSE", None, None)}
+    # Realized 0.01 × (49,599 − 50,399) = −8; fee 0.247995: 999.748005 − 8 − 0.247995.
+    assert slippage.final["users"]["bob"]["copy"]["wallet_balance"] == "991.50001"
+    assert relation(slippage.final, "bob", "alice")["cum_realized_pnl"] == "-8.49999"
