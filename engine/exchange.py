@@ -36,6 +36,8 @@ MARGIN_LISTENERS: list[Callable] = []
 MANUAL_GUARDS: list[Callable] = []
 # Called before an order or leverage change: (exchange, account, symbol, leverage).
 ORDER_GUARDS: list[Callable] = []
+# Called after each funding payment: (exchange, account, position, amount received (+) or paid (−)).
+FUNDING_LISTENERS: list[Callable] = []
 # Called after a transfer between a user's wallets: (exchange, user, source, target, amount).
 TRANSFER_LISTENERS: list[Callable] = []
 
@@ -138,9 +140,13 @@ class Exchange:
                    if (at := work.next_due(self)) is not None and at <= target_ms]
             if not due:
                 break
-            at, index = min(due)
+            at = min(due)[0]
+            # Everything due at this instant was found before any of it runs, so one piece of work
+            # moving the clock onto the instant cannot push another past it.
             self.now_ms = max(self.now_ms, at)
-            DUE_WORK[index].run_due(self, at)
+            for due_at, index in sorted(due):
+                if due_at == at:
+                    DUE_WORK[index].run_due(self, at)
             self.settle_risk()
         self.now_ms = target_ms
 

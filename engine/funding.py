@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from .clock import HOUR, format_time
-from .exchange import DUE_WORK, Exchange
+from .exchange import DUE_WORK, FUNDING_LISTENERS, Exchange
 from .ledger import MARKET, EntryType
 from .money import ZERO, fmt, from_units, to_units, usdt
 
@@ -91,6 +91,8 @@ def charge(exchange: Exchange, symbol: str, at_ms: int) -> None:
                                     position.qty, market.mark, rate, -paid)
             exchange.changes.append(record)
             exchange.emit(record)
+            for listener in FUNDING_LISTENERS:
+                listener(exchange, account, position, -paid)
     if market.funding_rate is not None:
         market.funding_rate = None  # a set rate applies to one funding time
         exchange.changes.save(market)

@@ -30,7 +30,8 @@ def countdown_conditions(exchange: Exchange, lead: Lead, relation: Relation) -> 
 def count_failure(exchange: Exchange, lead: Lead, relation: Relation) -> None:
     relation.consecutive_failures += 1
     exchange.changes.save(relation)
-    if relation.consecutive_failures == REMINDER_AT:
+    if relation.consecutive_failures >= REMINDER_AT and not relation.reminded:
+        relation.reminded = True  # once per streak of failures
         exchange.notify(relation.copier, "copy_failures",
                         f"{REMINDER_AT} copies of {relation.lead} in a row have failed. Check your copy account's "
                         "balance and your copy settings.")
@@ -51,6 +52,7 @@ def count_success(exchange: Exchange, relation: Relation) -> None:
                         f"A copy of {relation.lead} succeeded: the auto-unfollow countdown is cancelled.")
     relation.consecutive_failures = 0
     relation.countdown_until = None
+    relation.reminded = False
     exchange.changes.save(relation)
 
 

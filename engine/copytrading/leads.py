@@ -11,6 +11,7 @@ from ..commands import BecomeElite
 from ..errors import Rejected
 from ..exchange import Exchange, handles
 from ..ledger import EntryType
+from ..leverage import setting, store_setting
 from ..money import ZERO, display, fmt, from_units, to_units
 from ..valuation import value_account
 
@@ -144,4 +145,16 @@ def become_elite(exchange: Exchange, command: BecomeElite) -> dict:
         from .profile import record_transfer
         record_transfer(exchange, user.name, -collateral)  # collateral leaves the trading equity, not as a loss
     exchange.changes.save(existing)
+    if existing.protected:
+        _cap_default_leverage(exchange, existing)
     return {"elite": user.name, "mode": existing.mode}
+
+
+def _cap_default_leverage(exchange: Exchange, lead: Lead) -> None:
+    """A protected lead's symbols default to 5x, so an order without a leverage field is allowed."""
+    elite = exchange.accounts[account_id(lead.user, WalletKind.ELITE)]
+    for symbol in lead.symbols:
+        current = setting(exchange, elite, symbol)
+        if current.leverage > PROTECTED_MAX_LEVERAGE:
+            current.leverage = PROTECTED_MAX_LEVERAGE
+            store_setting(exchange, current)

@@ -191,3 +191,13 @@ def on_fill(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
             relation.cum_realized_pnl += record.net_pnl
             relation.week_pnl += record.net_pnl
             exchange.changes.save(relation)
+
+
+def on_funding(exchange: Exchange, account: TradingAccount, position, amount: Decimal) -> None:
+    """Funding on a copy position counts in a protected copier's weekly net result."""
+    if account.kind != WalletKind.COPY or not position.lead:
+        return
+    relation = exchange.relations_by_pair.get((account.user, position.lead))
+    if relation is not None and amount:
+        relation.week_pnl += amount
+        exchange.changes.save(relation)

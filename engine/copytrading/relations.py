@@ -15,7 +15,7 @@ from ..valuation import value_account
 from .leads import PROTECTED_MAX_LEVERAGE, SCALE_LIMIT, Lead, collateral_account, lead_of
 
 MAX_LEADS = 20
-ACTIVE, UNFOLLOWED, PAUSED = "active", "unfollowed", "paused"
+ACTIVE, UNFOLLOWED = "active", "unfollowed"
 MAJORS = ("BTCUSDT", "ETHUSDT")
 DEFAULT_SLIPPAGE_MAJOR = Decimal("0.005")
 DEFAULT_SLIPPAGE_OTHER = Decimal("0.015")

@@ -154,11 +154,21 @@ def test_protected_ledger_moves(protected, tmp_path_factory):
                                              (_ms(MONDAY_19), "carol:copy", "alice:elite", Decimal("139.3"))]
 
 
-def test_a_protected_lead_cannot_order_above_5x(exchange):
+def test_a_protected_lead_trades_its_lead_symbols_at_5x_at_most(exchange):
     run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
+        {"do": "price", "symbol": "ETHUSDT", "mark": "2500"},
         {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "12000"},
         {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
         {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "12000"},
         {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"], "mode": "protected", "collateral": "2000"})
-    rejects(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
-                       "qty": "0.01", "leverage": 10}, "LEVERAGE_NOT_ALLOWED")
+    order = {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy", "qty": "0.01"}
+    rejects(exchange, order | {"leverage": 6}, "LEVERAGE_NOT_ALLOWED")
+    rejects(exchange, {"do": "leverage", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "leverage": 6},
+            "LEVERAGE_NOT_ALLOWED")
+    # Becoming protected set the lead symbols' default from 10x down to 5x: an order without a
+    # leverage field is allowed, and runs at 5x.
+    run(exchange, order, order | {"leverage": 5})
+    held = exchange.accounts["alice:elite"].positions[("BTCUSDT", "")]
+    assert (held.qty, held.leverage) == (Decimal("0.02"), 5)
+    # ETH is not a lead symbol: it is not part of the protected portfolio.
+    run(exchange, order | {"symbol": "ETHUSDT", "qty": "1", "leverage": 10})
