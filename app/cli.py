@@ -32,16 +32,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true", help="exit 1 if any line was rejected unexpectedly")
 
     commands.add_parser("status", help="show the desk's database, users and ledger")
-    live = commands.add_parser("run", help="run the embedded engine on the simulated market (the default)")
+    live = commands.add_parser("run", help="run the embedded engine headless on the simulated market")
     _live_options(live)
+    live.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    demo = commands.add_parser("demo", help="open the workstation on a seeded demo world")
+    _live_options(demo)
+    demo.add_argument("--copiers", type=int, default=2000, help="simulated copiers (default 2000)")
     _live_options(parser)
+    parser.add_argument("--user", default="trader", help="your user name on this desk (default: trader)")
     return parser
 
 
 def _live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")
     parser.add_argument("--speed", type=float, default=1.0, help="market speed multiple (default 1)")
-    parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
 
 
 def status(db: Path) -> int:
@@ -62,11 +66,24 @@ def main(argv: list[str] | None = None) -> int:
             return replay(args.file, args.replay_db, args.strict, sys.stdout, sys.stderr)
         if args.command == "status":
             return status(args.db or paths.default_db())
-        if not args.speed > 0 or args.speed > 10_000 or (args.seconds is not None and not args.seconds >= 0):
-            print("copydesk: --speed must be above 0 (at most 10000) and --seconds at least 0", file=sys.stderr)
+        if not args.speed > 0 or args.speed > 10_000:
+            print("copydesk: --speed must be above 0 and at most 10000", file=sys.stderr)
             return 2
-        return run_live(args.db or paths.default_db(), seconds=args.seconds, seed=args.seed, speed=args.speed,
-                        out=sys.stdout)
+        if args.command == "run":
+            if args.seconds is not None and not args.seconds >= 0:
+                print("copydesk: --seconds must be at least 0", file=sys.stderr)
+                return 2
+            return run_live(args.db or paths.default_db(), seconds=args.seconds, seed=args.seed, speed=args.speed,
+                            out=sys.stdout)
+        from .launch import run_workstation  # Textual loads only when a screen is wanted
+        if args.command == "demo":
+            if not 0 <= args.copiers <= 100_000:
+                print("copydesk: --copiers must be between 0 and 100000", file=sys.stderr)
+                return 2
+            db = args.db or paths.data_dir() / f"demo-s{args.seed}-c{args.copiers}.db"
+            return run_workstation(db, user="you", demo=True, seed=args.seed, copiers=args.copiers, speed=args.speed)
+        return run_workstation(args.db or paths.default_db(), user=args.user, demo=False, seed=args.seed, copiers=0,
+                               speed=args.speed)
     except DatabaseInUse as error:
         print(f"copydesk: {error}", file=sys.stderr)
         return 3

@@ -2,4 +2,4 @@
 
 Importing the package registers every command handler with the exchange facade.
 """
-from . import copytrading, funding, margin, order_entry, snapshot, ticks, transfers  # noqa: F401  (handler registration)
+from . import copytrading, funding, margin, order_entry, snapshot, ticks, tp_sl, transfers  # noqa: F401  (handler registration)

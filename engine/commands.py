@@ -246,6 +246,22 @@ class MarginMode(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class TpSl(Command):
+    """Compatible extension: set (or clear with "0") take-profit and stop-loss on an open position."""
+    action: ClassVar[str] = "tp_sl"
+    user: str = arg(Name())
+    account: str = arg(Choice(TRADING_ACCOUNTS))
+    symbol: str = arg(Symbol())
+    tp: Decimal | None = arg(Dec("INVALID_PRICE", allow_zero=True), None)
+    sl: Decimal | None = arg(Dec("INVALID_PRICE", allow_zero=True), None)
+    lead: str | None = arg(Name(), None)
+
+    def validate(self):
+        if self.tp is None and self.sl is None:
+            raise Rejected("BAD_FIELD", "tp_sl needs tp, sl or both (\"0\" clears one)")
+
+
+@dataclass(frozen=True, slots=True)
 class Restrict(Command):
     action: ClassVar[str] = "restrict"
     user: str = arg(Name())

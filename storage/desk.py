@@ -122,6 +122,36 @@ class Desk:
             self._seen_ids.add(envelope.idem_id)
         return Outcome(True, result=result, events=exchange.take_events(), envelope=envelope)
 
+    def execute_many(self, lines: list[dict]) -> list[Outcome]:
+        """Run several lines as one transaction (seeding a world): all of them commit, or none.
+
+        Each line is still validated on its own, and a rejected line changes nothing."""
+        exchange = self.exchange
+        journal, outcomes = [], []
+        try:
+            for line in lines:
+                try:
+                    envelope = parse_line(line)
+                    if envelope.idem_id is not None and envelope.idem_id in self._seen_ids:
+                        outcomes.append(Outcome(True, duplicate=True, envelope=envelope))
+                        continue
+                    result = exchange.execute(envelope)
+                except Rejected as rejection:
+                    outcomes.append(Outcome(False, code=rejection.code, message=rejection.message))
+                    continue
+                journal.append((envelope.idem_id, exchange.now_ms, canonical(line), "accepted", None))
+                outcomes.append(Outcome(True, result=result, events=exchange.take_events(), envelope=envelope))
+            self.store.commit(exchange.changes, exchange.meta(), journal)
+            exchange.changes.clear()
+        except StorageError as error:
+            self.reload()
+            return [Outcome(False, code=error.code, message=error.message) for _ in lines]
+        except BaseException:
+            self.reload()
+            raise
+        self._seen_ids.update(o.envelope.idem_id for o in outcomes if o.envelope and o.envelope.idem_id)
+        return outcomes
+
     def _commit(self, envelope: Envelope, status: str, code: str | None) -> None:
         exchange = self.exchange
         idem = envelope.idem_id if status == "accepted" else None

@@ -111,8 +111,9 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def commit(self, changes: Changes, meta: Mapping[str, str], journal: tuple | None) -> None:
-        """Write one command's changes, its meta and its journal line in one IMMEDIATE transaction."""
+    def commit(self, changes: Changes, meta: Mapping[str, str], journal: tuple | list[tuple] | None) -> None:
+        """Write one command's changes (or a batch's), the meta and the journal line(s) in one
+        IMMEDIATE transaction."""
         conn = self.conn
         meta_rows = [(k, v) for k, v in meta.items() if self._written_meta.get(k) != v]
         try:
@@ -127,9 +128,9 @@ class Store:
                     conn.executemany(_sql("append", cls), [r.row() for r in records])
                 if meta_rows:
                     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta_rows)
-                if journal is not None:
-                    conn.execute("INSERT INTO journal (idem_id, at_ms, command, status, code) VALUES (?, ?, ?, ?, ?)",
-                                 journal)
+                if journal:
+                    conn.executemany("INSERT INTO journal (idem_id, at_ms, command, status, code) "
+                                     "VALUES (?, ?, ?, ?, ?)", journal if isinstance(journal, list) else [journal])
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -10,8 +10,8 @@ def copydesk(*args, home, timeout=60):
                           timeout=timeout, env=env)
 
 
-def test_the_default_command_runs_the_simulated_market_into_the_data_dir(tmp_path):
-    done = copydesk("--seconds", "2.5", "--speed", "30", home=tmp_path)
+def test_run_streams_the_simulated_market_into_the_data_dir(tmp_path):
+    done = copydesk("run", "--seconds", "2.5", "--speed", "30", home=tmp_path)
     assert done.returncode == 0, done.stderr
     strips = [line for line in done.stdout.splitlines() if "BTC " in line]
     assert len(strips) >= 2 and "ledger sum 0" in strips[-1]
@@ -23,7 +23,8 @@ def test_the_default_command_runs_the_simulated_market_into_the_data_dir(tmp_pat
 
 
 def test_bad_arguments_get_a_sentence_not_a_traceback(tmp_path):
-    for args in (["--speed", "-1"], ["--speed", "abc"], ["replay"], ["--seconds", "nan"], ["frobnicate"]):
+    for args in (["--speed", "-1"], ["--speed", "abc"], ["replay"], ["run", "--seconds", "nan"], ["frobnicate"],
+                 ["demo", "--copiers", "-5"]):
         done = copydesk(*args, home=tmp_path)
         assert done.returncode == 2, args
         assert "Traceback" not in done.stderr and "copydesk" in done.stderr

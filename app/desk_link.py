@@ -1,0 +1,99 @@
+"""The workstation's line to the engine: awaitable commands and views, and what streams in live
+(lead-order fan-outs, margin syncs, notifications, fills) collected on the engine thread."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter, deque
+from decimal import Decimal
+from typing import Any
+
+from engine.clock import format_time
+from engine.fills import Fill
+from engine.liquidation import Liquidation
+from engine.money import fmt
+from engine.previews import preview_order
+from engine.records import Notification
+from storage.desk import Outcome
+
+from . import views
+from .service import DeskService
+
+SAMPLE = 12  # outcomes kept per lead order for the mirror panel
+
+
+def summarize(kind: str, lead_order: str, symbol: str, outcomes: list, at_ms: int, fill: Fill | None = None) -> dict:
+    """One line of the mirror panel: counts, reasons and a sample of copier outcomes."""
+    filled = [o for o in outcomes if o.status == "filled"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    return {"kind": kind, "lead_order": lead_order, "symbol": symbol, "at": format_time(at_ms),
+            "side": None if fill is None else ("buy" if fill.side > 0 else "sell"),
+            "qty": None if fill is None else fill.qty, "price": None if fill is None else fill.price,
+            "filled": len(filled), "failed": len(failed),
+            "reasons": Counter(o.code for o in failed).most_common(4),
+            "copied_qty": sum((o.qty for o in filled if o.qty is not None), Decimal(0)),
+            "sample": [{"copier": o.copier, "status": o.status, "code": o.code, "qty": o.qty, "price": o.price,
+                        "delta": o.delta, "kind": o.kind} for o in outcomes[:SAMPLE]]}
+
+
+class DeskLink:
+    def __init__(self, service: DeskService, user: str) -> None:
+        self.service = service
+        self.user = user
+        self.lead_orders: deque = deque(maxlen=40)
+        self._activity: deque = deque(maxlen=500)
+        self._guard = threading.Lock()
+        service.subscribe(self._on_command)
+
+    # --- engine thread ---------------------------------------------------------------------------
+
+    def _on_command(self, line: dict, outcome: Outcome) -> None:
+        for event in outcome.events:
+            if isinstance(event, tuple) and event[0] == "lead_order" and event[1] == self.user:
+                _, _, lead_order, fill, outcomes = event
+                self.lead_orders.appendleft(summarize("open/close", lead_order, fill.symbol, outcomes, fill.at_ms, fill))
+            elif isinstance(event, tuple) and event[0] == "margin_sync" and event[1] == self.user and event[3]:
+                _, _, symbol, outcomes = event
+                self.lead_orders.appendleft(summarize("margin sync", outcomes[0].lead_order, symbol, outcomes,
+                                                      outcomes[0].at_ms))
+            elif isinstance(event, Notification) and event.user == self.user:
+                self._note("notice", event.kind, event.text, event.at_ms)
+            elif isinstance(event, Fill) and event.account.startswith(self.user + ":"):
+                verb = "bought" if event.side > 0 else "sold"
+                where = event.account.split(":")[1].capitalize()
+                pnl = f", PnL {fmt(event.realized_pnl)}" if event.closed_qty else ""
+                self._note("fill", event.kind, f"{where}: {verb} {fmt(event.qty)} {event.symbol} at "
+                           f"{fmt(event.price)} (fee {fmt(event.fee)}{pnl})", event.at_ms)
+            elif isinstance(event, Liquidation) and event.user == self.user:
+                self._note("liquidation", event.kind, f"{event.account.capitalize()}: {event.symbol} {event.kind} "
+                           f"liquidation of {fmt(event.qty)} at {fmt(event.price)}", event.at_ms)
+
+    def _note(self, category: str, kind: str, text: str, at_ms: int) -> None:
+        with self._guard:
+            self._activity.append({"category": category, "kind": kind, "text": text, "at": format_time(at_ms)})
+
+    # --- UI side -------------------------------------------------------------------------------------
+
+    def take_activity(self) -> list[dict]:
+        with self._guard:
+            items = list(self._activity)
+            self._activity.clear()
+        return items
+
+    async def execute(self, line: dict) -> Outcome:
+        return await asyncio.wrap_future(self.service.submit(line))
+
+    async def call(self, work) -> Any:
+        return await asyncio.wrap_future(self.service.call(work))
+
+    async def view(self) -> dict:
+        user, lead_orders = self.user, self.lead_orders
+        return await self.call(lambda desk: views.desk_view(desk.exchange, user, lead_orders))
+
+    async def preview(self, **order) -> dict:
+        user = self.user
+        return await self.call(lambda desk: preview_order(desk.exchange, user, **order))
+
+    async def margin_view(self, kind: str, symbol: str, lead: str, delta: Decimal) -> dict:
+        user = self.user
+        return await self.call(lambda desk: views.margin_view(desk.exchange, user, kind, symbol, lead, delta))

@@ -1,0 +1,1 @@
+"""Workstation dialogs and screens, one per file."""

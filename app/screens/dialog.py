@@ -1,0 +1,65 @@
+"""What every dialog shares: a modal frame, Escape to cancel, and sending a command with its rejection
+shown in place (code and sentence), never a traceback."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from engine.errors import Rejected
+
+
+class Dialog(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > .frame { width: 76; height: auto; max-height: 90%; border: thick $accent; background: $surface;
+                      padding: 1 2; }
+    Dialog .row { height: auto; }
+    Dialog .row > Input, Dialog .row > Select { width: 1fr; }
+    Dialog .label { width: 16; padding: 1 1 0 0; color: $text-muted; }
+    Dialog .preview { height: auto; padding: 1 0 0 0; }
+    Dialog .error { color: $error; height: auto; }
+    Dialog .buttons { height: auto; padding-top: 1; }
+    Dialog .buttons > Button { margin-right: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    async def send(self, line: dict) -> bool:
+        """Execute a command; on rejection show its code and sentence and keep the dialog open."""
+        outcome = await self.app.link.execute(line)
+        error = self.query_one(".error", Static)
+        if outcome.accepted:
+            self.app.notify(self.success_text(line, outcome.result), title=line["do"].replace("_", " ").title())
+            self.dismiss(True)
+            return True
+        error.update(Text(f"{outcome.code}: {outcome.message}"))
+        self.app.notify(outcome.message, title=outcome.code, severity="error")
+        return False
+
+    def success_text(self, line: dict, result) -> str:
+        return "Done."
+
+    def show_error(self, text: str) -> None:
+        self.query_one(".error", Static).update(Text(text))
+
+
+def decimal_field(raw: str, name: str, *, required: bool = True) -> Decimal | None:
+    """Parse what the trader typed: blank (when optional) or a plain decimal, else a clear rejection."""
+    text = raw.strip().replace(",", "")
+    if not text:
+        if required:
+            raise Rejected("BAD_FIELD", f"enter {name}")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise Rejected("BAD_FIELD", f"{name} must be a number, got {raw!r}") from None
+    if not value.is_finite():
+        raise Rejected("BAD_FIELD", f"{name} must be a finite number")
+    return value

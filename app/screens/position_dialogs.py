@@ -1,0 +1,100 @@
+"""Closing all or part of a position, and setting its take-profit and stop-loss."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from engine.errors import Rejected
+from engine.money import fmt
+
+from .dialog import Dialog, decimal_field
+
+
+class CloseDialog(Dialog):
+    def __init__(self, account: str, position: dict) -> None:
+        super().__init__()
+        self.account, self.position = account, position
+
+    def compose(self) -> ComposeResult:
+        p = self.position
+        with Vertical(classes="frame"):
+            yield Label(Text(f"Close {p['symbol']} {p['side']} · {self.account.capitalize()}", style="bold"))
+            with Horizontal(classes="row"):
+                yield Static("Quantity", classes="label")
+                yield Input(value=fmt(p["qty"]), id="qty")
+            yield Static(Text(f"Open size {fmt(p['qty'])}: leave it for a full close at market.", style="dim"))
+            yield Static(classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Close at market", variant="error", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted)
+    async def confirm(self) -> None:
+        p = self.position
+        try:
+            qty = decimal_field(self.query_one("#qty", Input).value, "a quantity")
+        except Rejected as rejection:
+            self.show_error(f"{rejection.code}: {rejection.message}")
+            return
+        line = {"do": "close", "user": self.app.link.user, "account": self.account, "symbol": p["symbol"]}
+        if qty != p["qty"]:
+            line["qty"] = fmt(qty)
+        if p["lead"]:
+            line["lead"] = p["lead"]
+        await self.send(line)
+
+    def success_text(self, line: dict, result) -> str:
+        return f"Closed {result['qty']} {line['symbol']} at {result['price']} · PnL {result['realized_pnl']} USDT"
+
+
+class TpSlDialog(Dialog):
+    def __init__(self, account: str, position: dict) -> None:
+        super().__init__()
+        self.account, self.position = account, position
+
+    def compose(self) -> ComposeResult:
+        p = self.position
+        with Vertical(classes="frame"):
+            yield Label(Text(f"TP / SL · {p['symbol']} {p['side']} · entry {fmt(p['entry'])}", style="bold"))
+            with Horizontal(classes="row"):
+                yield Static("Take-profit", classes="label")
+                yield Input(value=fmt(p["tp"]) or "", placeholder="price, 0 clears", id="tp")
+            with Horizontal(classes="row"):
+                yield Static("Stop-loss", classes="label")
+                yield Input(value=fmt(p["sl"]) or "", placeholder="price, 0 clears", id="sl")
+            yield Static(classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Set", variant="primary", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    @on(Input.Submitted)
+    async def confirm(self) -> None:
+        p = self.position
+        line = {"do": "tp_sl", "user": self.app.link.user, "account": self.account, "symbol": p["symbol"]}
+        try:
+            for name in ("tp", "sl"):
+                value = decimal_field(self.query_one(f"#{name}", Input).value, name, required=False)
+                if value is not None:
+                    line[name] = fmt(value)
+        except Rejected as rejection:
+            self.show_error(f"{rejection.code}: {rejection.message}")
+            return
+        if p["lead"]:
+            line["lead"] = p["lead"]
+        await self.send(line)
+
+    def success_text(self, line: dict, result) -> str:
+        return f"TP {result['tp'] or '—'} · SL {result['sl'] or '—'}"

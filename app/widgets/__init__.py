@@ -1,0 +1,1 @@
+"""Workstation widgets, one per file."""
