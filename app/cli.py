@@ -13,6 +13,7 @@ from storage.desk import DatabaseInUse, Desk, StorageError
 from . import paths
 from .live_desk import run_live
 from .replay import replay
+from .serve_cli import SERVER_COMMANDS, add_server_commands, run_server_command  # multi-terminal server
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="open the workstation on a seeded demo world")
     _live_options(demo)
     demo.add_argument("--copiers", type=int, default=2000, help="simulated copiers (default 2000)")
+    add_server_commands(commands)  # multi-terminal server: serve, token
     _live_options(parser)
     parser.add_argument("--user", default="trader", help="your user name on this desk (default: trader)")
     return parser
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.speed > 0 or args.speed > 10_000:
             print("copydesk: --speed must be above 0 and at most 10000", file=sys.stderr)
             return 2
+        if args.command in SERVER_COMMANDS:  # multi-terminal server: serve, token
+            return run_server_command(args)
         if args.command == "run":
             if args.seconds is not None and not args.seconds >= 0:
                 print("copydesk: --seconds must be at least 0", file=sys.stderr)
