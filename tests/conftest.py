@@ -1,4 +1,5 @@
-"""Shared helpers: run command lines against an in-memory exchange or a real on-disk desk."""
+"""Shared helpers: run command lines against an in-memory exchange or a real on-disk desk, and a
+workstation on a scripted world (see app/station.py)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -43,3 +44,28 @@ def exchange() -> Exchange:
 def desk(tmp_path):
     with Desk.open(tmp_path / "desk.db") as opened:
         yield opened
+
+
+# --- screens -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(tmp_path):
+    from app.service import DeskService
+    from station import WORLD
+    desk = DeskService(tmp_path / "station.db").start()
+    for line in WORLD:
+        assert desk.execute(line).accepted, line
+    yield desk
+    desk.stop()
+
+
+@pytest.fixture
+async def station(service):
+    from app.desk_link import DeskLink
+    from app.workstation import Workstation
+    from station import until
+    app = Workstation(DeskLink(service, "trader"))
+    async with app.run_test(size=(220, 60)) as pilot:
+        await until(pilot, lambda: app.view is not None)
+        yield app, pilot
