@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     live = commands.add_parser("run", help="run the embedded engine headless on the simulated market")
     _live_options(live)
     live.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    shots = commands.add_parser("screenshots", help="save an SVG of every screen into screenshots/")
+    shots.add_argument("--out", type=Path, default=Path("screenshots"), help="folder (default: screenshots)")
     demo = commands.add_parser("demo", help="open the workstation on a seeded demo world")
     _live_options(demo)
     demo.add_argument("--copiers", type=int, default=2000, help="simulated copiers (default 2000)")
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return replay(args.file, args.replay_db, args.strict, sys.stdout, sys.stderr)
+        if args.command == "screenshots":
+            from .screenshots import take_screenshots
+            return take_screenshots(args.out)
         if args.command == "status":
             return status(args.db or paths.default_db())
         if not args.speed > 0 or args.speed > 10_000:

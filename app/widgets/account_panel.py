@@ -10,14 +10,14 @@ from textual.widgets import DataTable, Static
 from .format import money, percent, price, qty, signed
 
 TITLES = {"futures": "Futures", "copy": "Copy", "elite": "Elite"}
-COLUMNS = ("Symbol", "Side", "Size", "Entry", "Mark", "Liq. price", "Margin", "uPnL", "ROE")
+COLUMNS = ("Contract", "Side", "Size", "Entry", "Mark", "Liq.", "Margin", "uPnL", "ROE")
 
 
 class AccountPanel(Vertical):
     DEFAULT_CSS = """
-    AccountPanel { border: round $primary 40%; padding: 0 1; }
+    AccountPanel { border: round $primary 40%; padding: 0; }
     AccountPanel:focus-within { border: round $accent; }
-    AccountPanel > .summary { height: 5; }
+    AccountPanel > .summary { height: 4; padding: 0 1; }
     AccountPanel > DataTable { height: 1fr; }
     """
 
@@ -29,8 +29,8 @@ class AccountPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(classes="summary", id=f"summary-{self.kind}")
-        table = DataTable(id=f"positions-{self.kind}", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        table = DataTable(id=f"positions-{self.kind}", cursor_type="row", zebra_stripes=True, cell_padding=0)
+        table.add_columns(*(f" {name} " for name in COLUMNS))
         yield table
 
     @property
@@ -85,9 +85,14 @@ class AccountPanel(Vertical):
 
     @staticmethod
     def _cells(p: dict) -> tuple:
-        side = Text(p["side"].upper(), style="green" if p["side"] == "long" else "red")
-        symbol = p["symbol"] + (f" ·{p['lead']}" if p["lead"] else "")
-        mode = "iso" if p["margin_mode"] == "isolated" else "cross"
-        return (Text(f"{symbol} {p['leverage']}x {mode}"), side, qty(p["qty"]), price(p["entry"], p["tick"]),
-                price(p["mark"], p["tick"]), Text(price(p["liquidation_price"], p["tick"]), style="yellow"),
-                money(p["margin"]), signed(p["upnl"]), percent(p["roe"]))
+        """Compact cells (three panels share the width): base asset, leverage, I(solated)/C(ross)."""
+        long = p["side"] == "long"
+        base = p["symbol"].removesuffix("USDT")
+        mode = "I" if p["margin_mode"] == "isolated" else "C"
+        contract = f"{base} {p['leverage']}x{mode}" + (f" ·{p['lead']}" if p["lead"] else "")
+        roe = percent(p["roe"], 1)
+        cells = (contract, Text("L" if long else "S", style="green" if long else "red"), qty(p["qty"]),
+                 price(p["entry"], p["tick"]), price(p["mark"], p["tick"]),
+                 Text(price(p["liquidation_price"], p["tick"]), style="yellow"), money(p["margin"]),
+                 signed(p["upnl"]), roe)
+        return tuple(Text.assemble(" ", cell if isinstance(cell, Text) else Text(cell), " ") for cell in cells)

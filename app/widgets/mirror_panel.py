@@ -35,7 +35,8 @@ class MirrorPanel(Static):
             head = Text.assemble((f"{order['lead_order']} ", "bold"), f"{order['kind']} {order['symbol']} ",
                                  (f"{order['side'] or ''} {qty(order['qty'])} @ {money(order['price'])}"
                                   if order["qty"] is not None else ""),
-                                 ("  ✓ ", "green"), str(order["filled"]), ("  ✗ ", "red"), str(order["failed"]))
+                                 ("   ✓ ", "green"), f"{order['filled']} filled", ("   ✗ ", "red"),
+                                 f"{order['failed']} failed")
             if order["reasons"]:
                 head.append("  " + ", ".join(f"{code} ×{n}" for code, n in order["reasons"]), style="dim red")
             parts.append(head)
