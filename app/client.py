@@ -107,28 +107,30 @@ class RemoteDesk:
         """Every event for this token's user, forever, reconnecting as needed.
         A refused token (401/403) ends the stream with RemoteError: retrying would not help."""
         delay, attempt = self._backoff[0], 0
-        while True:
-            try:
-                async with connect(self.events_url(), max_size=2**24, open_timeout=10,
-                                   additional_headers={"Authorization": f"Bearer {self._token}"}) as socket:
-                    self.state = ConnectionState("connected")
-                    delay, attempt = self._backoff[0], 0
-                    async for raw in socket:
-                        yield json.loads(raw)
-                error = "the server closed the stream"
-            except InvalidStatus as refused:
-                status = refused.response.status_code
-                if status in (401, 403):
-                    self.state = ConnectionState("stopped", error=f"refused ({status})")
-                    raise RemoteError("UNAUTHORIZED" if status == 401 else "FORBIDDEN",
-                                      _error_text(refused.response.body), status) from None
-                error = f"HTTP {status}"
-            except (OSError, WebSocketException, asyncio.TimeoutError) as failure:
-                error = str(failure) or type(failure).__name__
-            attempt += 1
-            self.state = ConnectionState("reconnecting", attempt, error)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._backoff[1])
+        try:
+            while True:
+                try:
+                    async with connect(self.events_url(), max_size=2**24, open_timeout=10,
+                                       additional_headers={"Authorization": f"Bearer {self._token}"}) as socket:
+                        self.state = ConnectionState("connected")
+                        delay, attempt = self._backoff[0], 0
+                        async for raw in socket:
+                            yield json.loads(raw)
+                    error = "the server closed the stream"
+                except InvalidStatus as refused:
+                    status = refused.response.status_code
+                    if status in (401, 403):
+                        raise RemoteError("UNAUTHORIZED" if status == 401 else "FORBIDDEN",
+                                          _error_text(refused.response.body), status) from None
+                    error = f"HTTP {status}"
+                except (OSError, WebSocketException, TimeoutError) as failure:
+                    error = str(failure) or type(failure).__name__
+                attempt += 1
+                self.state = ConnectionState("reconnecting", attempt, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._backoff[1])
+        finally:
+            self.state = ConnectionState("stopped", self.state.attempt, self.state.error)
 
 
 def _error_text(body: bytes) -> str:

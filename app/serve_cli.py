@@ -9,12 +9,14 @@ from . import paths
 from .tokens import OPERATOR, TokenError, issue_or_show, token_path
 
 SERVER_COMMANDS = ("serve", "token")
+DEFAULT_PORT = 8421
 
 
 def add_server_commands(commands) -> None:
     serve = commands.add_parser("serve", help="run the engine headless with an HTTP API and event stream")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8421, help="port (default 8421; 0 picks a free one)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     serve.add_argument("--feed", default="simulated", help="simulated (default), live, or replay:FILE.csv")
     serve.add_argument("--db", dest="serve_db", type=Path, help="database file")
     serve.add_argument("--seed", type=int, default=7, help="seed of the simulated market (default 7)")

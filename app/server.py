@@ -31,15 +31,14 @@ from engine.errors import Rejected
 from storage.desk import Outcome
 
 from .api.access import admit
-from .api.events import EventHub, encode, stream_events
+from .api.events import EventHub, stream_events
 from .api.http import MAX_HEAD, HttpError, Request, error_response, json_response, read_request
-from .api.views import snapshot_view
-from .feeds import DEFAULT_START_PRICES, CsvReplayFeed, FeedError, SimulatedFeed
+from .api.views import market_prices, snapshot_view
+from .feeds import DEFAULT_START_PRICES, CsvReplayFeed, SimulatedFeed
 from .feeds.live import LiveFeed
 from .service import DeskService
 from .tokens import TokenError, user_for
 
-DEFAULT_PORT = 8421
 IDLE_TIMEOUT = 60.0
 ENGINE_TIMEOUT = 30.0
 ROUTES = {"/v1/health": "GET", "/v1/commands": "POST", "/v1/snapshot": "GET", "/v1/events": "GET"}
@@ -63,8 +62,12 @@ class FeedChoice:
     def parse(cls, spec: str) -> "FeedChoice":
         if spec in ("simulated", "live"):
             return cls(spec)
-        if spec.startswith("replay:") and spec[len("replay:"):]:
-            return cls("replay", CsvReplayFeed.from_path(spec[len("replay:"):]))
+        path = spec.removeprefix("replay:")
+        if spec.startswith("replay:") and path:
+            try:
+                return cls("replay", CsvReplayFeed.from_path(path))
+            except OSError as error:
+                raise ValueError(f"cannot read the replay file {path}: {error.strerror or error}") from None
         raise ValueError(f"--feed must be simulated, live or replay:FILE, got {spec!r}")
 
 
@@ -125,8 +128,10 @@ class ApiServer:
         self._connections.add(task)
         try:
             await self._converse(reader, writer)
-        except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is stopping; asyncio would report a cancelled connection task as an error
         except Exception:
             traceback.print_exc(file=sys.stderr)
         finally:
@@ -148,8 +153,10 @@ class ApiServer:
             if request.path == "/v1/events" and request.method == "GET":
                 try:
                     viewer = self._websocket_viewer(request)
-                    hello = {"type": "hello", "user": viewer, "engine_time": format_time(self._engine_now()),
-                             "feed": self._feed_status()}
+                    hello = await self._engine(lambda desk: {
+                        "type": "hello", "user": viewer, "engine_time": format_time(desk.exchange.now_ms),
+                        "prices": market_prices(desk.exchange)})
+                    hello["feed"] = self._feed_status()
                     await stream_events(request, reader, writer, self.hub, viewer, hello)
                 except HttpError as error:
                     writer.write(error_response(error, keep_alive=False))
@@ -166,6 +173,10 @@ class ApiServer:
             return json_response(status, payload, keep_alive=request.keep_alive)
         except HttpError as error:
             return error_response(error, keep_alive=request.keep_alive)
+        except TimeoutError:
+            # The command may still run: retrying with the same `id` is safe.
+            return error_response(HttpError(503, "ENGINE_BUSY", f"the engine did not answer within {ENGINE_TIMEOUT:g} s"),
+                                  keep_alive=request.keep_alive)
         except Exception:
             traceback.print_exc(file=sys.stderr)
             return error_response(HttpError(500, "INTERNAL", "the server failed to answer; see its log"),
@@ -190,7 +201,7 @@ class ApiServer:
     async def _command(self, viewer: str, body: bytes) -> dict:
         try:
             line = json.loads(body)
-        except ValueError:  # also bad UTF-8
+        except (ValueError, RecursionError):  # bad UTF-8 and absurd nesting too
             raise HttpError(400, "BAD_JSON", "the body must be one JSON object (a command line)") from None
         line = admit(line, viewer)
         if line.get("do") == "snapshot":
@@ -199,7 +210,7 @@ class ApiServer:
         outcome: Outcome = await asyncio.wait_for(asyncio.wrap_future(self.submit(line)), ENGINE_TIMEOUT)
         if not outcome.accepted:
             return {"accepted": False, "code": outcome.code, "message": outcome.message}
-        answer = {"accepted": True, "result": json.loads(encode(outcome.result))}
+        answer = {"accepted": True, "result": outcome.result}
         if outcome.duplicate:
             answer.update(duplicate=True, message=outcome.message)
         return answer
@@ -209,8 +220,7 @@ class ApiServer:
             command = parse_line({"do": "snapshot", "of": of, "period": period}).command
         except Rejected as rejection:
             raise HttpError(400, rejection.code, rejection.message) from None
-        view = await self._engine(lambda desk: snapshot_view(desk.exchange, viewer, command.of, command.period))
-        return json.loads(encode(view))
+        return await self._engine(lambda desk: snapshot_view(desk.exchange, viewer, command.of, command.period))
 
     def _viewer(self, token: str | None) -> str:
         if not token:
@@ -227,7 +237,7 @@ class ApiServer:
 
     def _websocket_viewer(self, request: Request) -> str:
         origin = request.headers.get("origin")
-        if origin is not None and not _local_origin(origin):
+        if origin is not None and not local_origin(origin):
             raise HttpError(403, "BAD_ORIGIN", f"origin {origin!r} may not open this stream", close=True)
         return self._viewer(request.query.get("token", [None])[-1] or request.bearer())
 
@@ -244,8 +254,6 @@ class ApiServer:
                 await self._run_live()
             else:
                 await self._run_paced()
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log("the price feed stopped; the engine keeps running without prices")
             traceback.print_exc(file=sys.stderr)
@@ -271,6 +279,9 @@ class ApiServer:
                 if not outcome.accepted and symbol not in refused:
                     refused.add(symbol)  # say it once, not every second
                     log(f"price for {symbol} refused: {outcome.message}")
+            if self.feed.kind == "replay" and source.done:
+                log("the replay file has finished; the engine keeps running without new prices")
+                return
             step = 1000
             await asyncio.sleep(1)
 
@@ -299,7 +310,7 @@ class ApiServer:
             status = self._feed_status()
             if status["status"] != shown:
                 shown = status["status"]
-                log(f"{shown}" + (f" ({feed.last_error})" if feed.last_error and not feed.connected else ""))
+                log(shown + (f" ({feed.last_error})" if feed.last_error and not feed.connected else ""))
                 self.hub.broadcast({"type": "feed", **status})
 
 
@@ -313,11 +324,11 @@ async def _discard(reader: asyncio.StreamReader, size: int) -> None:
             if not chunk:
                 return
             remaining -= len(chunk)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 
-def _local_origin(origin: str) -> bool:
+def local_origin(origin: str) -> bool:
     try:
         url = urlsplit(origin)
         return url.scheme in ("http", "https") and url.hostname in LOCAL_ORIGIN_HOSTS and url.port != 0
@@ -338,7 +349,7 @@ def run_server(db: Path, *, host: str, port: int, feed: str, seed: int, speed: f
                out: TextIO, err: TextIO) -> int:
     try:
         choice = FeedChoice.parse(feed)
-    except (ValueError, FeedError, OSError) as error:
+    except ValueError as error:  # a FeedError names the bad line
         print(f"copydesk: {error}", file=err)
         return 2
     if not is_loopback(host):

@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable
-from decimal import Decimal
 
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -27,17 +26,12 @@ from engine.money import fmt
 from storage.desk import Outcome
 
 from ..tokens import OPERATOR
-from .http import HttpError, Request
+from .http import HttpError, Request, to_json
 from .views import event_messages
 
 MAX_MESSAGE = 64 * 1024      # inbound
 QUEUE_LIMIT = 1000           # outbound messages held per connection before the oldest are dropped
 TICKER_INTERVAL = 0.25       # at most four market ticker messages a second
-
-
-def encode(message: dict) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False,
-                      default=lambda value: fmt(value) if isinstance(value, Decimal) else str(value)).encode()
 
 
 class Session:
@@ -71,7 +65,7 @@ class Session:
             notice = {"type": "lagging", "dropped": self._dropped,
                       "message": f"{self._dropped} older events were dropped because this client read too slowly; "
                                  "fetch a fresh snapshot"}
-            batch.insert(0, encode(notice))
+            batch.insert(0, to_json(notice))
             self._dropped = 0
         return batch
 
@@ -97,7 +91,7 @@ class EventHub:
             if not watched:
                 return
             everyone = OPERATOR in watched
-            messages = [(user, encode(message)) for user, message in
+            messages = [(user, to_json(message)) for user, message in
                         event_messages(outcome.events, lambda user: everyone or user in watched)]
             command = outcome.envelope.command if outcome.envelope else None
             price = None
@@ -125,7 +119,7 @@ class EventHub:
         self._watched = frozenset(self._sessions)
 
     def broadcast(self, message: dict) -> None:
-        data = encode(message)
+        data = to_json(message)
         for sessions in self._sessions.values():
             for session in sessions:
                 session.push(data)
@@ -167,8 +161,10 @@ async def stream_events(request: Request, reader: asyncio.StreamReader, writer: 
                 writer.write_eof()
 
     protocol.receive_data(request.head)
-    handshake = protocol.events_received()[0]
-    response = protocol.accept(handshake)
+    received = protocol.events_received()
+    if not received:  # websockets refused the head itself (e.g. an upgrade request with a body)
+        raise HttpError(400, "BAD_HANDSHAKE", f"not a websocket handshake: {protocol.handshake_exc}", close=True)
+    response = protocol.accept(received[0])
     if response.status_code != 101:
         text = bytes(response.body).decode(errors="replace").strip() or "not a websocket handshake"
         raise HttpError(response.status_code, "BAD_HANDSHAKE", text, close=True)
@@ -176,7 +172,7 @@ async def stream_events(request: Request, reader: asyncio.StreamReader, writer: 
     flush()
 
     session = Session(viewer)
-    session.push(encode(hello))
+    session.push(to_json(hello))
     hub.add(session)
     sender = asyncio.create_task(_send(protocol, session, writer, flush))
     fragments: list[bytes] = []
@@ -195,22 +191,26 @@ async def stream_events(request: Request, reader: asyncio.StreamReader, writer: 
     finally:
         hub.remove(session)
         sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
 
 
 async def _send(protocol: ServerProtocol, session: Session, writer: asyncio.StreamWriter,
                 flush: Callable[[], None]) -> None:
     while protocol.state is State.OPEN:
         batch = await session.batch()
+        if protocol.state is not State.OPEN:
+            return
         if session.closing:
             protocol.send_close(1001, "server shutting down")
             flush()
             return
-        if protocol.state is not State.OPEN:
-            return
         for data in batch:
             protocol.send_text(data)
         flush()
-        await writer.drain()
+        try:
+            await writer.drain()
+        except ConnectionError:
+            return  # the reader side notices the closed connection and ends the session
 
 
 def _receive(protocol: ServerProtocol, frame: Frame, fragments: list[bytes]) -> None:
@@ -234,4 +234,4 @@ def _receive(protocol: ServerProtocol, frame: Frame, fragments: list[bytes]) -> 
         reply = {"type": "error", "code": "UNSUPPORTED_MESSAGE",
                  "message": "this stream only accepts {\"ping\": ...}; send commands with POST /v1/commands"}
     if protocol.state is State.OPEN:
-        protocol.send_text(encode(reply))
+        protocol.send_text(to_json(reply))

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
+
+from engine.money import fmt
 
 MAX_HEAD = 16 * 1024
 MAX_BODY = 64 * 1024
@@ -94,8 +97,14 @@ def _content_length(raw: str) -> int:
     return int(raw)
 
 
+def to_json(payload: object) -> bytes:
+    """Compact JSON; decimals as strings at full precision, like the snapshot."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False,
+                      default=lambda value: fmt(value) if isinstance(value, Decimal) else str(value)).encode()
+
+
 def json_response(status: int, payload: object, *, keep_alive: bool = True, headers: dict | None = None) -> bytes:
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    body = to_json(payload)
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
              "Content-Type: application/json; charset=utf-8",
              f"Content-Length: {len(body)}",

@@ -58,6 +58,12 @@ def snapshot_view(exchange: Exchange, viewer: str, sections: tuple[str, ...] | N
     return view
 
 
+def market_prices(exchange: Exchange) -> dict:
+    """symbol → mark, last and index: where a new event stream starts (its tickers carry changes)."""
+    return {symbol: {"mark": fmt(market.mark), "last": fmt(market.last), "index": fmt(market.index)}
+            for symbol, market in sorted(exchange.markets.items())}
+
+
 def _users(exchange: Exchange, viewer: str) -> dict:
     # A copy account's view hands over the copy orders closed since the last snapshot; keep them
     # for the engine's own snapshot by restoring the list it replaces.

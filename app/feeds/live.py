@@ -87,7 +87,7 @@ class LiveFeed:
                             self._last_price = self._clock()
                             self.attempt, delay = 0, self._backoff[0]
                             yield tick
-            except (OSError, WebSocketException, asyncio.TimeoutError) as error:
+            except (OSError, WebSocketException, TimeoutError) as error:
                 self.last_error = str(error) or type(error).__name__
             self.connected = False
             self.attempt += 1

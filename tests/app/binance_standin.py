@@ -2,7 +2,6 @@
 REST klines, in Binance's message formats, on one 127.0.0.1 port. Tests script what it sends."""
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -60,7 +59,3 @@ class BinanceStandIn:
         self.connections += 1
         self.paths.append(connection.request.path)
         await self.script(connection, self.connections)
-
-
-async def forever() -> None:
-    await asyncio.Event().wait()

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
 from decimal import Decimal
 
-from binance_standin import BinanceStandIn, forever, kline, mark_update
+import httpx
+from binance_standin import BinanceStandIn, kline, mark_update
+from serving import Served, token
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from app.feeds.live import LiveFeed
 
@@ -19,14 +25,18 @@ def feed_for(standin: BinanceStandIn, **options) -> LiveFeed:
 
 async def collect(feed: LiveFeed, count: int, timeout: float = 5) -> list:
     ticks = []
+    stream = feed.ticks()
 
     async def read():
-        async for tick in feed.ticks():
+        async for tick in stream:
             ticks.append(tick)
             if len(ticks) == count:
                 return
 
-    await asyncio.wait_for(read(), timeout)
+    try:
+        await asyncio.wait_for(read(), timeout)
+    finally:
+        await stream.aclose()
     return ticks
 
 
@@ -34,7 +44,7 @@ async def test_mark_price_updates_become_ticks_on_the_instrument_tick():
     async def script(connection, number):
         await connection.send(mark_update("BTCUSDT", "97123.45678912", index="97100.04000000"))
         await connection.send(mark_update("ETHUSDT", "3400.125"))
-        await forever()
+        await connection.wait_closed()
 
     async with BinanceStandIn(script) as standin:
         feed = feed_for(standin)
@@ -56,7 +66,7 @@ async def test_junk_and_other_symbols_are_ignored():
                      mark_update("PEPEUSDT", "0.00001"), mark_update("BTCUSDT", "NaN"), mark_update("BTCUSDT", "-5"),
                      '[1, 2]', mark_update("BTCUSDT", "65000")):
             await connection.send(junk)
-        await forever()
+        await connection.wait_closed()
 
     async with BinanceStandIn(script) as standin:
         [tick] = await collect(feed_for(standin), 1)
@@ -69,7 +79,7 @@ async def test_a_dropped_connection_reconnects_and_prices_continue():
         if number == 1:
             await connection.close()  # the exchange drops us
             return
-        await forever()
+        await connection.wait_closed()
 
     async with BinanceStandIn(script) as standin:
         feed = feed_for(standin)
@@ -90,12 +100,13 @@ async def test_reconnecting_status_counts_attempts_while_the_exchange_is_down():
         assert feed.attempt >= 3
         assert re.fullmatch(r"reconnecting \(attempt \d+\)", feed.status)
         reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 async def test_goes_stale_when_the_stream_falls_quiet():
     async def script(connection, number):
         await connection.send(mark_update("BTCUSDT", "70000"))
-        await forever()
+        await connection.wait_closed()
 
     async with BinanceStandIn(script) as standin:
         feed = feed_for(standin, stale_after=0.3)
@@ -107,6 +118,7 @@ async def test_goes_stale_when_the_stream_falls_quiet():
         assert feed.stale and feed.connected
         assert re.fullmatch(r"live feed stale for \d+ s", feed.status)
         reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
 
 
 async def test_recent_history_from_rest_klines():
@@ -114,10 +126,40 @@ async def test_recent_history_from_rest_klines():
               "ETHUSDT": [kline(1767225600000, "3400.5")]}
 
     async def script(connection, number):
-        await forever()
+        await connection.wait_closed()
 
     async with BinanceStandIn(script, klines) as standin:
         history = await feed_for(standin).history(limit=3)
     assert [t.mark for t in history["BTCUSDT"]] == [Decimal("97002.1"), Decimal("97003.1"), Decimal("97004.1")]
     assert history["BTCUSDT"][-1].at_ms == 1767225600000 + 4 * 60_000 + 59_999
     assert [t.mark for t in history["ETHUSDT"]] == [Decimal("3400.5")]
+
+
+async def test_the_server_takes_its_prices_from_the_live_stream(tmp_path):
+    async def script(connection, number):
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await connection.send(mark_update("BTCUSDT", "50000.14"))
+                await asyncio.sleep(0.1)
+
+    klines = {"BTCUSDT": [kline(1767225600000, "49999.9")]}
+    async with BinanceStandIn(script, klines) as standin:
+        operator = token(tmp_path, "--operator")
+        env = {"COPYDESK_LIVE_WS": f"ws://{standin.base}", "COPYDESK_LIVE_REST": f"http://{standin.base}"}
+        server = await asyncio.to_thread(Served, tmp_path, "--feed", "live", env=env)
+        try:
+            async with connect(server.url.replace("http", "ws") + "/v1/events",
+                               additional_headers={"Authorization": f"Bearer {operator}"}) as stream:
+                hello = json.loads(await stream.recv())
+                assert hello["type"] == "hello" and hello["feed"]["kind"] == "live"
+                mark = hello["prices"].get("BTCUSDT", {}).get("mark")
+                while mark != "50000.1":
+                    message = json.loads(await asyncio.wait_for(stream.recv(), 5))
+                    if message["type"] == "ticker" and "BTCUSDT" in message["prices"]:
+                        mark = message["prices"]["BTCUSDT"]["mark"]
+            async with httpx.AsyncClient() as client:
+                health = (await client.get(f"{server.url}/v1/health")).json()
+            assert health["feed"] == {"kind": "live", "status": "live feed ok", "stale": False}
+        finally:
+            assert await asyncio.to_thread(server.stop) == 0
+    assert "Traceback" not in server.stderr()
