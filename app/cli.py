@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_commands(commands)  # multi-terminal server: serve, token
     _live_options(parser)
     parser.add_argument("--user", default="trader", help="your user name on this desk (default: trader)")
+    parser.add_argument("--connect", metavar="URL", help="open the workstation on a `copydesk serve` desk")
+    parser.add_argument("--token", help="your token for --connect (default: $COPYDESK_TOKEN, else this "
+                                        "machine's token for --user)")
     return parser
 
 
@@ -91,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             db = args.db or paths.data_dir() / f"demo-s{args.seed}-c{args.copiers}.db"
             return run_workstation(db, user="you", demo=True, seed=args.seed, copiers=args.copiers, speed=args.speed)
+        if args.connect:
+            from .launch import run_remote_workstation
+            return run_remote_workstation(args.connect, user=args.user, token=args.token)
         return run_workstation(args.db or paths.default_db(), user=args.user, demo=False, seed=args.seed, copiers=0,
                                speed=args.speed)
     except DatabaseInUse as error:

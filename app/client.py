@@ -76,6 +76,12 @@ class RemoteDesk:
     def health(self) -> dict:
         return self._request("GET", "/v1/health")
 
+    def get(self, path: str) -> dict:
+        return self._request("GET", path)
+
+    def post(self, path: str, body: dict) -> dict:
+        return self._request("POST", path, json=body)
+
     def _request(self, method: str, path: str, **options) -> dict:
         try:
             response = self._http.request(method, path, **options)

@@ -22,18 +22,19 @@ from .service import DeskService
 SAMPLE = 12  # outcomes kept per lead order for the mirror panel
 
 
-def summarize(kind: str, lead_order: str, symbol: str, outcomes: list, at_ms: int, fill: Fill | None = None) -> dict:
-    """One line of the mirror panel: counts, reasons and a sample of copier outcomes."""
-    filled = [o for o in outcomes if o.status == "filled"]
-    failed = [o for o in outcomes if o.status == "failed"]
-    return {"kind": kind, "lead_order": lead_order, "symbol": symbol, "at": format_time(at_ms),
-            "side": None if fill is None else ("buy" if fill.side > 0 else "sell"),
-            "qty": None if fill is None else fill.qty, "price": None if fill is None else fill.price,
-            "filled": len(filled), "failed": len(failed),
-            "reasons": Counter(o.code for o in failed).most_common(4),
-            "copied_qty": sum((o.qty for o in filled if o.qty is not None), Decimal(0)),
-            "sample": [{"copier": o.copier, "status": o.status, "code": o.code, "qty": o.qty, "price": o.price,
-                        "delta": o.delta, "kind": o.kind} for o in outcomes[:SAMPLE]]}
+def summarize(kind: str, lead_order: str, symbol: str, outcomes: list[dict], at: str, side: str | None = None,
+              qty: Decimal | None = None, price: Decimal | None = None) -> dict:
+    """One entry of the mirror panel from outcome views: counts, reasons and a sample of copiers."""
+    filled = [o for o in outcomes if o["status"] == "filled"]
+    failed = [o for o in outcomes if o["status"] != "filled"]
+    number = lambda text: None if text is None else Decimal(text)  # noqa: E731
+    return {"kind": kind, "lead_order": lead_order, "symbol": symbol, "at": at, "side": side, "qty": qty,
+            "price": price, "filled": len(filled), "failed": len(failed),
+            "reasons": Counter(o["code"] for o in failed).most_common(4),
+            "copied_qty": sum((number(o["qty"]) for o in filled if o["qty"] is not None), Decimal(0)),
+            "sample": [{"copier": o["copier"], "status": o["status"], "code": o["code"], "qty": number(o["qty"]),
+                        "price": number(o["price"]), "delta": number(o["delta"]), "kind": o["kind"]}
+                       for o in outcomes[:SAMPLE]]}
 
 
 class DeskLink:
@@ -51,11 +52,13 @@ class DeskLink:
         for event in outcome.events:
             if isinstance(event, tuple) and event[0] == "lead_order" and event[1] == self.user:
                 _, _, lead_order, fill, outcomes = event
-                self.lead_orders.appendleft(summarize("open/close", lead_order, fill.symbol, outcomes, fill.at_ms, fill))
+                self.lead_orders.appendleft(summarize(
+                    "open/close", lead_order, fill.symbol, [o.view() for o in outcomes], format_time(fill.at_ms),
+                    "buy" if fill.side > 0 else "sell", fill.qty, fill.price))
             elif isinstance(event, tuple) and event[0] == "margin_sync" and event[1] == self.user and event[3]:
                 _, _, symbol, outcomes = event
-                self.lead_orders.appendleft(summarize("margin sync", outcomes[0].lead_order, symbol, outcomes,
-                                                      outcomes[0].at_ms))
+                self.lead_orders.appendleft(summarize("margin sync", outcomes[0].lead_order, symbol,
+                                                      [o.view() for o in outcomes], format_time(outcomes[0].at_ms)))
             elif isinstance(event, Notification) and event.user == self.user:
                 self._note("notice", event.kind, event.text, event.at_ms)
             elif isinstance(event, Fill) and event.account.startswith(self.user + ":"):
@@ -73,6 +76,9 @@ class DeskLink:
             self._activity.append({"category": category, "kind": kind, "text": text, "at": format_time(at_ms)})
 
     # --- UI side -------------------------------------------------------------------------------------
+
+    def start(self, app) -> None:
+        """Nothing to start: events arrive through the engine thread's listener."""
 
     def take_activity(self) -> list[dict]:
         with self._guard:

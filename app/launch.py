@@ -1,12 +1,17 @@
 """Opening the workstation: the embedded engine, the market feed, optionally the demo world."""
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
+from .client import RemoteDesk, RemoteError
 from .demo import YOU, DemoWorld
 from .desk_link import DeskLink
+from .remote_link import RemoteLink
 from .service import DeskService
+from .tokens import issue_or_show
 from .workstation import Workstation
 
 WELCOME_FUNDS = "10000"
@@ -47,4 +52,16 @@ def run_workstation(db: Path, *, user: str, demo: bool, seed: int, copiers: int,
     finally:
         world.stop()
         service.stop()
+    return 0
+
+
+def run_remote_workstation(url: str, *, user: str, token: str | None) -> int:
+    token = token or os.environ.get("COPYDESK_TOKEN") or issue_or_show(user)
+    with RemoteDesk(url, token) as remote:
+        try:
+            remote.health()
+        except RemoteError as error:
+            print(f"copydesk: {error.message}", file=sys.stderr)
+            return 3
+        Workstation(RemoteLink(remote, user), subtitle=f"{user} · {url}").run()
     return 0

@@ -19,8 +19,10 @@ import signal
 import sys
 import time
 import traceback
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -28,8 +30,10 @@ from urllib.parse import urlsplit
 from engine.clock import format_time
 from engine.commands import parse_line
 from engine.errors import Rejected
+from engine.previews import preview_order
 from storage.desk import Outcome
 
+from . import views
 from .api.access import admit
 from .api.events import EventHub, stream_events
 from .api.http import MAX_HEAD, HttpError, Request, error_response, json_response, read_request
@@ -41,7 +45,8 @@ from .tokens import TokenError, user_for
 
 IDLE_TIMEOUT = 60.0
 ENGINE_TIMEOUT = 30.0
-ROUTES = {"/v1/health": "GET", "/v1/commands": "POST", "/v1/snapshot": "GET", "/v1/events": "GET"}
+ROUTES = {"/v1/health": "GET", "/v1/commands": "POST", "/v1/snapshot": "GET", "/v1/events": "GET",
+          "/v1/view": "GET", "/v1/preview": "POST"}
 LOCAL_ORIGIN_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -192,6 +197,10 @@ class ApiServer:
             now = await self._engine(lambda desk: desk.exchange.now_ms)
             return 200, {"ok": True, "engine_time": format_time(now), "feed": self._feed_status()}
         viewer = self._viewer(request.bearer())
+        if request.path == "/v1/view":
+            return 200, await self._engine(lambda desk: views.desk_view(desk.exchange, viewer, deque()))
+        if request.path == "/v1/preview":
+            return 200, await self._preview(viewer, request.body)
         if request.path == "/v1/snapshot":
             of = ",".join(request.query.get("of", []))
             period = request.query.get("period", ["all"])[-1]
@@ -214,6 +223,30 @@ class ApiServer:
         if outcome.duplicate:
             answer.update(duplicate=True, message=outcome.message)
         return answer
+
+    async def _preview(self, viewer: str, body: bytes) -> dict:
+        """What the workstation's ticket and margin dialog show before sending: computed, never applied."""
+        try:
+            ask = json.loads(body)
+            what = ask.pop("what")
+            if what == "order":
+                order = {k: (Decimal(v) if k in ("qty", "price") and v is not None else v) for k, v in ask.items()}
+                work = lambda desk: preview_order(desk.exchange, viewer, **order)  # noqa: E731
+            elif what == "margin":
+                delta = Decimal(ask["delta"])
+                work = lambda desk: views.margin_view(desk.exchange, viewer, ask["kind"], ask["symbol"],  # noqa: E731
+                                                      ask["lead"], delta)
+            else:
+                raise KeyError(what)
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
+            raise HttpError(400, "BAD_PREVIEW", "a preview is {\"what\": \"order\"|\"margin\", …} with the "
+                                                "ticket's or the dialog's fields") from None
+        try:
+            return await self._engine(work)
+        except Rejected as rejection:
+            return {"rejected": {"code": rejection.code, "message": rejection.message}}
+        except TypeError:
+            raise HttpError(400, "BAD_PREVIEW", "unknown field in the preview request") from None
 
     async def _snapshot(self, viewer: str, of: object, period: object) -> dict:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
+from typing import Any
 
 from engine.accounts import TRADING, account_id
 from engine.exchange import Exchange
@@ -103,3 +104,21 @@ def margin_view(exchange: Exchange, user: str, kind: str, symbol: str, lead: str
             "liquidation_price": position.liquidation_price,
             "new_liquidation_price": preview_liquidation_price(exchange, position, delta) if position.isolated else None,
             "copiers_to_sync": synced, "side": side_name(position.side), "qty": position.qty}
+
+
+# Fields of these views that hold decimals: the API sends them as strings, a remote screen reads them back.
+DECIMAL_FIELDS = frozenset({
+    "last", "mark", "index", "change", "tick", "funding_rate", "qty", "entry", "liquidation_price", "margin", "upnl",
+    "roe", "tp", "sl", "wallet", "equity", "available", "margin_used", "margin_ratio", "funding", "price",
+    "notional", "fee", "cost", "max_removable", "new_liquidation_price", "copied_qty", "delta"})
+
+
+def decode(value: Any, key: str | None = None) -> Any:
+    """A view as JSON came back over the wire → the same view with Decimals where the engine had them."""
+    if isinstance(value, dict):
+        return {k: decode(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v, key) for v in value]
+    if key in DECIMAL_FIELDS and isinstance(value, str):
+        return Decimal(value)
+    return value

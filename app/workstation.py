@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from . import paths
+from .client import RemoteError
 from .desk_link import DeskLink
 from .screens.help_screen import HelpScreen
 from .screens.margin_dialog import MarginDialog
@@ -54,7 +55,8 @@ class Workstation(App):
     def __init__(self, link: DeskLink, *, subtitle: str = "") -> None:
         super().__init__()
         self.link = link
-        self.sub_title = subtitle or f"{link.user} · embedded engine · simulated market"
+        self.base_subtitle = subtitle or f"{link.user} · embedded engine · simulated market"
+        self.sub_title = self.base_subtitle
         self.view: dict | None = None
         self.account_kind = "futures"
         self.first_frame: float | None = None  # perf_counter at the first painted view (startup bench)
@@ -78,6 +80,7 @@ class Workstation(App):
             except (OSError, ValueError, TypeError) as error:
                 self.notify(f"keymap.json ignored: {error}", severity="warning")
         self.query_one("#positions-futures").focus()
+        self.link.start(self)
         self.poll()
         self.set_interval(REFRESH_S, self.poll)
 
@@ -85,8 +88,14 @@ class Workstation(App):
 
     @work(exclusive=True, group="view")
     async def poll(self) -> None:
-        view = await self.link.view()
+        try:
+            view = await self.link.view()
+        except RemoteError as error:  # a remote desk that went away: say so and keep the last picture
+            self.sub_title = f"{self.base_subtitle} · {error.message}"
+            return
         self.view = view
+        connection = getattr(self.link, "connection", None)
+        self.sub_title = self.base_subtitle + (f" · {connection}" if connection else "")
         with self.batch_update():
             self.query_one(MarketStrip).show(view["markets"])
             for kind in KINDS:

@@ -100,8 +100,8 @@ class OrderTicket(Dialog):
             size = line.get("qty") or line.get("amount")
             quantity = Decimal(size)
             if "amount" in line:
-                market = await self.app.link.call(lambda desk: desk.exchange.market(line["symbol"]).last)
-                quantity = quantity / market
+                last = next(m["last"] for m in self.app.view["markets"] if m["symbol"] == line["symbol"])
+                quantity = quantity / last
             result = await self.app.link.preview(
                 account_kind=self.account, symbol=line["symbol"], side=1 if line["side"] == "buy" else -1,
                 qty=quantity, price=Decimal(line["price"]) if "price" in line else None,

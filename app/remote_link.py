@@ -1,0 +1,105 @@
+"""The workstation's line to a `copydesk serve` desk: the same calls as DeskLink, over HTTP for
+commands and views and a websocket for what streams in live. A dropped connection is retried with
+backoff, and the screen says so."""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from decimal import Decimal
+from types import SimpleNamespace
+
+from engine.errors import Rejected
+from engine.money import fmt
+
+from . import views
+from .client import RemoteDesk, RemoteError
+from .desk_link import summarize
+
+
+class RemoteLink:
+    def __init__(self, remote: RemoteDesk, user: str) -> None:
+        self.remote = remote
+        self.user = user
+        self.lead_orders: deque = deque(maxlen=40)
+        self._activity: deque = deque(maxlen=500)
+        self.connection = "connecting"
+
+    def start(self, app) -> None:
+        app.run_worker(self._pump(app), group="remote-events", exclusive=True)
+
+    async def _pump(self, app) -> None:
+        """Fold the event stream into the mirror panel and the activity feed."""
+        try:
+            async for event in self.remote.events():
+                self.connection = str(self.remote.state)
+                self._take(event)
+        except RemoteError as error:
+            self.connection = f"disconnected: {error.message}"
+            app.notify(error.message, title="Server refused the event stream", severity="error")
+
+    def _take(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind in ("lead_order", "margin_sync") and event.get("lead") == self.user:
+            outcomes = event.get("outcomes", [])
+            if kind == "lead_order":
+                fill = event["fill"]
+                self.lead_orders.appendleft(summarize("open/close", event["lead_order"], fill["symbol"], outcomes,
+                                                      fill["at"], fill["side"], Decimal(fill["qty"]),
+                                                      Decimal(fill["price"])))
+            elif outcomes:
+                self.lead_orders.appendleft(summarize("margin sync", outcomes[0]["lead_order"], event["symbol"],
+                                                      outcomes, outcomes[0]["at"]))
+        elif kind == "fill":
+            verb = "bought" if event["side"] == "buy" else "sold"
+            where = event["account"].split(":")[1].capitalize()
+            self._note("fill", f"{where}: {verb} {event['qty']} {event['symbol']} at {event['price']} "
+                               f"(fee {event['fee']})", event["at"])
+        elif kind == "notification":
+            self._note("notice", event["text"], event["at"])
+        elif kind == "liquidation":
+            self._note("liquidation", f"{event['account'].capitalize()}: {event['symbol']} {event['kind']} "
+                                      f"liquidation of {event['qty']} at {event['price']}", event["at"])
+
+    def _note(self, category: str, text: str, at: str) -> None:
+        self._activity.append({"category": category, "kind": category, "text": text, "at": at})
+
+    def take_activity(self) -> list[dict]:
+        items = list(self._activity)
+        self._activity.clear()
+        return items
+
+    async def _http(self, call, *args):
+        try:
+            return await asyncio.to_thread(call, *args)
+        except RemoteError as error:
+            self.connection = f"server unreachable: {error.message}"
+            raise
+
+    async def execute(self, line: dict):
+        try:
+            answer = await self._http(self.remote.execute, line)
+        except RemoteError as error:
+            return SimpleNamespace(accepted=False, code=error.code, message=error.message, result=None)
+        return SimpleNamespace(accepted=answer["accepted"], result=answer.get("result"), code=answer.get("code"),
+                               message=answer.get("message"))
+
+    async def view(self) -> dict:
+        view = views.decode(await self._http(self.remote.get, "/v1/view"))
+        if view.get("mirror") is not None:
+            view["mirror"]["lead_orders"] = list(self.lead_orders)
+        self.connection = str(self.remote.state) if self.remote.state else "connected"
+        return view
+
+    async def _preview(self, ask: dict) -> dict:
+        answer = await self._http(self.remote.post, "/v1/preview", ask)
+        if "rejected" in answer:
+            raise Rejected(answer["rejected"]["code"], answer["rejected"]["message"])
+        return views.decode(answer)
+
+    async def preview(self, **order) -> dict:
+        ask = {"what": "order", **{k: (fmt(v) if isinstance(v, Decimal) else v) for k, v in order.items()}}
+        return await self._preview(ask)
+
+    async def margin_view(self, kind: str, symbol: str, lead: str, delta: Decimal) -> dict:
+        return await self._preview({"what": "margin", "kind": kind, "symbol": symbol, "lead": lead,
+                                    "delta": fmt(delta)})
