@@ -26,12 +26,15 @@ class Record(Protocol):
 
 
 class Changes:
-    __slots__ = ("saved", "deleted", "appended")
+    __slots__ = ("saved", "deleted", "appended", "touched")
 
     def __init__(self) -> None:
         self.saved: dict[type, dict[Any, Entity]] = {}
         self.deleted: dict[type, set[Any]] = {}
         self.appended: dict[type, list[Record]] = {}
+        # Ledger accounts whose wallet, positions or orders changed since the risk index last looked
+        # (drained by it, so a batch of commands never rescans what it already priced).
+        self.touched: set[str] = set()
 
     def save(self, entity: Entity) -> None:
         cls = type(entity)
@@ -40,6 +43,9 @@ class Changes:
         gone = self.deleted.get(cls)
         if gone:
             gone.discard(key)
+        account = getattr(entity, "account", None)
+        if account is not None:
+            self.touched.add(account)
 
     def delete(self, entity: Entity) -> None:
         cls = type(entity)
@@ -48,6 +54,9 @@ class Changes:
         if saved:
             saved.pop(key, None)
         self.deleted.setdefault(cls, set()).add(key)
+        account = getattr(entity, "account", None)
+        if account is not None:
+            self.touched.add(account)
 
     def append(self, record: Record) -> None:
         self.appended.setdefault(type(record), []).append(record)
@@ -56,6 +65,7 @@ class Changes:
         self.saved.clear()
         self.deleted.clear()
         self.appended.clear()
+        self.touched.clear()
 
     def __bool__(self) -> bool:
         return bool(self.saved or self.deleted or self.appended)

@@ -7,12 +7,13 @@ mark; such accounts are few, and are checked in full on every tick of a symbol t
 """
 from __future__ import annotations
 
+from decimal import localcontext
 from typing import TYPE_CHECKING
 
 from .accounts import TradingAccount
-from .ledger import Wallet
 from .liquidation_price import liquidation_price
 from .money import ZERO
+from .orders import Order
 from .positions import Position
 from .triggers import DOWN, UP, TriggerBook
 
@@ -37,17 +38,12 @@ class RiskIndex:
         position.liquidation_price = None
 
     def refresh_touched(self) -> set[str]:
-        """Recompute liquidation prices of the accounts this command touched. Returns their symbols."""
-        changes = self.exchange.changes
-        touched: set[str] = set(changes.saved.get(Wallet, ()))
-        for key in changes.saved.get(Position, ()):
-            touched.add(key[0])
-        for key in changes.deleted.get(Position, ()):
-            touched.add(key[0])
+        """Recompute liquidation prices of the accounts changed since the last look. Returns their symbols."""
+        touched = self.exchange.changes.touched
         accounts = self.exchange.accounts
         symbols: set[str] = set()
-        for account_id in touched:
-            account = accounts.get(account_id)
+        while touched:
+            account = accounts.get(touched.pop())
             if account is not None:
                 symbols.update(self.refresh(account))
         return symbols
@@ -82,17 +78,19 @@ class RiskIndex:
                                                     position.entry_price, base))
             return
         marks = {p.symbol: exchange.markets[p.symbol].mark for p in cross}
-        total_mm = sum((p.maintenance_margin(exchange.instruments[p.symbol], marks[p.symbol]) for p in cross), ZERO)
-        total_upnl = sum((p.unrealized_pnl(marks[p.symbol]) for p in cross), ZERO)
+        # Exact amounts, as the liquidation check uses (engine.liquidation.cross_unhealthy).
+        mm = {p.key(): p.exact_maintenance_margin(exchange.instruments[p.symbol], marks[p.symbol]) for p in cross}
+        upnl = {p.key(): p.exact_unrealized_pnl(marks[p.symbol]) for p in cross}
+        with localcontext(prec=50):
+            total_mm, total_upnl = sum(mm.values(), ZERO), sum(upnl.values(), ZERO)
         for position in cross:
             instrument = exchange.instruments[position.symbol]
-            mark = marks[position.symbol]
-            own_mm = position.maintenance_margin(instrument, mark)
-            own_upnl = position.unrealized_pnl(mark)
+            own_mm, own_upnl = mm[position.key()], upnl[position.key()]
             # Shown to the trader; the account itself is checked on every tick instead of via the book.
+            with localcontext(prec=50):
+                other_mm, other_upnl = total_mm - own_mm, total_upnl - own_upnl
             position.liquidation_price = liquidation_price(instrument, position.side, position.qty,
-                                                           position.entry_price, base, total_mm - own_mm,
-                                                           total_upnl - own_upnl)
+                                                           position.entry_price, base, other_mm, other_upnl)
             self.book(position.symbol).discard(position.key())
             self.multi_cross.setdefault(position.symbol, set()).add(account.id)
 
