@@ -10,12 +10,12 @@ negative as the last resort: a user balance never does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import TYPE_CHECKING, ClassVar
 
 from .accounts import TradingAccount
 from .clock import format_time
-from .fills import fee_rate
+from .fills import Fill, fee_rate
 from .instruments import Instrument
 from .ledger import INSURANCE_FUND, MARKET, EntryType
 from .money import ZERO, display, floor_to_step, fmt, from_units, to_units, usdt
@@ -66,13 +66,15 @@ def liquidation_fee_rate(exchange: "Exchange", instrument: Instrument) -> Decima
 def isolated_unhealthy(exchange: "Exchange", position: Position) -> bool:
     mark = exchange.markets[position.symbol].mark
     instrument = exchange.instruments[position.symbol]
-    return position.margin + position.unrealized_pnl(mark) <= position.maintenance_margin(instrument, mark)
+    with localcontext(prec=50):
+        equity = position.margin + position.exact_unrealized_pnl(mark)
+    return equity <= position.exact_maintenance_margin(instrument, mark)
 
 
 def cross_unhealthy(exchange: "Exchange", account: TradingAccount) -> bool:
-    from .valuation import value_account
-    value = value_account(exchange, account)
-    return value.cross_maintenance > 0 and value.cross_margin_balance <= value.cross_maintenance
+    from .valuation import exact_cross_margin
+    balance, maintenance = exact_cross_margin(exchange, account)
+    return maintenance > 0 and balance <= maintenance
 
 
 def check_symbol(exchange: "Exchange", symbol: str) -> None:
@@ -96,6 +98,9 @@ def check_symbol(exchange: "Exchange", symbol: str) -> None:
         account = exchange.accounts[account_id]
         if cross_unhealthy(exchange, account):
             liquidate_cross(exchange, account)
+        else:
+            # Its positions' liquidation prices depend on this symbol's mark: keep the shown ones current.
+            exchange.risk.refresh(account)
 
 
 def _cancel_orders(exchange: "Exchange", account: TradingAccount, symbol: str | None, lead: str | None) -> None:
@@ -124,11 +129,11 @@ def _record(exchange: "Exchange", account: TradingAccount, position: Position, q
 
 
 def _close_at(exchange: "Exchange", account: TradingAccount, position: Position, qty: Decimal, price: Decimal,
-              kind: str) -> None:
+              kind: str) -> Fill:
     from .trading import apply_fill
-    apply_fill(exchange, account, exchange.instruments[position.symbol], position.lead, -position.side, qty, price,
-               leverage=position.leverage, margin_mode=position.margin_mode, fee_rate=ZERO, kind=kind,
-               ref=f"{kind}:{account.id}")
+    return apply_fill(exchange, account, exchange.instruments[position.symbol], position.lead, -position.side, qty,
+                      price, leverage=position.leverage, margin_mode=position.margin_mode, fee_rate=ZERO, kind=kind,
+                      ref=f"{kind}:{account.id}")
 
 
 def liquidate_isolated(exchange: "Exchange", account: TradingAccount, position: Position) -> None:
@@ -141,9 +146,16 @@ def liquidate_isolated(exchange: "Exchange", account: TradingAccount, position: 
     while position.qty > 0 and isolated_unhealthy(exchange, position):
         cut = _step_down_qty(instrument, position, mark)
         if cut is not None and cut < position.qty:
-            fee = min(usdt(rate * cut * mark), position.margin)
-            _close_at(exchange, account, position, cut, mark, "liquidation")
-            position.margin -= fee
+            margin_before = position.margin
+            fill = _close_at(exchange, account, position, cut, mark, "liquidation")
+            # The fee comes out of what the closed part's margin has left after its loss, and only the
+            # rest from the remaining position's margin (never below zero): taking it all from the
+            # remainder could leave that unhealthy, or its margin negative, after the cut.
+            left = max(ZERO, margin_before - position.margin + fill.realized_pnl)
+            fee = usdt(rate * cut * mark)
+            from_margin = min(max(ZERO, fee - left), position.margin)
+            fee = min(fee, left) + from_margin
+            position.margin -= from_margin
             exchange.changes.save(position)
             ledger.move(EntryType.LIQUIDATION_FEE, account.id, INSURANCE_FUND, fee, now, "liquidation fee")
             _record(exchange, account, position, cut, mark, fee, "partial", fee)
@@ -183,9 +195,10 @@ def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
         qty = position.qty if whole else cut
         before = ledger.balance(INSURANCE_FUND)
         _close_at(exchange, account, position, qty, mark, "liquidation")
-        fee = min(usdt(liquidation_fee_rate(exchange, instrument) * qty * mark), max(ZERO, ledger.balance(account.id)))
+        fee = min(usdt(liquidation_fee_rate(exchange, instrument) * qty * mark),
+                  max(ZERO, -_cross_shortfall(exchange, account)))
         ledger.move(EntryType.LIQUIDATION_FEE, account.id, INSURANCE_FUND, fee, now, "liquidation fee")
-        deficit = -ledger.balance(account.id)
+        deficit = _cross_shortfall(exchange, account)
         if deficit > 0 and not any(not p.isolated for p in account.positions.values()):
             cover_deficit(exchange, instrument, position.side, deficit, mark, qty, beneficiary=account.id)
         _record(exchange, account, position, qty, mark, fee, "full" if whole else "partial",
@@ -193,10 +206,21 @@ def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
         exchange.notify(account.user, "liquidation",
                         f"Cross liquidation in {account.kind.capitalize()}: {position.symbol} "
                         f"{side_name(position.side)} {fmt(qty)} closed at {fmt(mark)}.")
-    if ledger.balance(account.id) < 0:
-        # Isolated positions remain but the wallet is short: the fund makes the account whole.
-        cover_deficit(exchange, None, 0, -ledger.balance(account.id), ZERO, ZERO, beneficiary=account.id)
+    shortfall = _cross_shortfall(exchange, account)
+    if shortfall > 0:
+        # Isolated positions remain but the wallet is short of their margins: the fund makes the account whole.
+        cover_deficit(exchange, None, 0, shortfall, ZERO, ZERO, beneficiary=account.id)
     exchange.risk.refresh(account)
+
+
+def _cross_shortfall(exchange: "Exchange", account: TradingAccount) -> Decimal:
+    """How far the wallet is below the margins its isolated positions own (> 0: the cross side is bankrupt).
+
+    Isolated margin is an allocation inside the wallet: a cross loss may never take it, or a later
+    isolated liquidation would take the wallet below zero.
+    """
+    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    return isolated - exchange.ledger.balance(account.id)
 
 
 def cover_deficit(exchange: "Exchange", instrument: Instrument | None, side: int, deficit: Decimal,

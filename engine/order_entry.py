@@ -1,6 +1,7 @@
 """Placing orders: validation (every rule of SPEC §3, each with its code), then execution or rest."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -147,7 +148,8 @@ def place_order(exchange: Exchange, command: OrderCommand) -> dict:
         qty = min(qty, position.qty)
     check_tp_sl(instrument, side, reference, command.tp, command.sl)
     if (leverage, margin_mode) != (current.leverage, current.margin_mode) and position is None:
-        current.leverage, current.margin_mode = leverage, margin_mode
+        # A new setting object: the stored one changes only when the order is accepted (store_setting).
+        current = replace(current, leverage=leverage, margin_mode=margin_mode)
     if command.client_id is not None and any(o.client_id == command.client_id for o in account.orders.values()):
         raise Rejected("BAD_FIELD", f"an open order already has client_id {command.client_id!r}")
     handler = _TYPES[command.type]
@@ -237,6 +239,9 @@ def _stop(exchange, account, instrument, market, lead, side, qty, leverage, marg
 
 
 def _scaled(exchange, account, instrument, market, lead, side, qty, leverage, margin_mode, command, current):
+    if command.tif != "GTC":
+        # Its levels only rest: as IOC/FOK every level would expire and nothing would be placed.
+        raise Rejected("BAD_FIELD", f"scaled orders rest on the book: tif must be GTC, got {command.tif}")
     count = command.count
     each = floor_to_step(qty / count, instrument.step)
     check_qty(instrument, each)
@@ -244,14 +249,23 @@ def _scaled(exchange, account, instrument, market, lead, side, qty, leverage, ma
     step = (high - low) / (count - 1)
     prices = [((low + step * i) / instrument.tick).to_integral_value() * instrument.tick for i in range(count)]
     sizes = [each] * (count - 1) + [qty - each * (count - 1)]
-    base = command.client_id or f"s{exchange.next_id('order')}"
-    placed = []
-    for i, (price, size) in enumerate(zip(prices, sizes), start=1):
+    position = position_for(account, instrument.symbol, lead)
+    free = available_balance(exchange, account)
+    reserved = ZERO
+    for price, size in zip(prices, sizes):
         if side * (market.last - price) <= 0:
             raise Rejected("INVALID_PRICE", f"scaled order level {fmt(price)} would fill at once "
                            f"(last {fmt(market.last)}); scaled orders only rest")
-        check_opening(exchange, account, instrument, position_for(account, instrument.symbol, lead), side, size,
-                      price, leverage, True)
+        check_opening(exchange, account, instrument, position, side, size, price, leverage, True)
+        # Each level alone may fit while all of them do not: the earlier levels' reservations count.
+        plan = plan_fill(position, side, size, price, leverage, fee_rate(exchange.config, instrument, True))
+        if plan.open_qty and reserved + plan.needs > free:
+            raise Rejected("INSUFFICIENT_BALANCE", f"Insufficient available balance: {display(reserved + plan.needs)} "
+                           f"USDT needed for the scaled levels, {display(free)} available in "
+                           f"{account.kind.capitalize()}")
+        reserved += _reservation(exchange, account, instrument, lead, side, size, price, leverage)
+    base = command.client_id or f"s{exchange.next_id('order')}"
+    placed = []
     for i, (price, size) in enumerate(zip(prices, sizes), start=1):
         placed.append(_limit(exchange, account, instrument, market, lead, side, size, leverage, margin_mode, command,
                              current, price=price, client_id=f"{base}-{i}")["client_id"])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import ClassVar
 
 from .clock import format_time
@@ -75,6 +75,16 @@ class Position:
 
     def maintenance_margin(self, instrument: Instrument, mark: Decimal) -> Decimal:
         return usdt(instrument.maintenance_margin(self.qty * mark))
+
+    # Unrounded, for the liquidation condition: the liquidation price is solved exactly, so the check at
+    # that price must be exact too (rounding each amount to 1e-8 could let a position sit on its price).
+    def exact_unrealized_pnl(self, mark: Decimal) -> Decimal:
+        with localcontext(prec=50):
+            return self.side * self.qty * (mark - self.entry_price)
+
+    def exact_maintenance_margin(self, instrument: Instrument, mark: Decimal) -> Decimal:
+        with localcontext(prec=50):
+            return instrument.maintenance_margin(self.qty * mark)
 
     def roe(self, mark: Decimal) -> Decimal | None:
         initial = self.initial_margin

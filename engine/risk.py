@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from .accounts import TradingAccount
 from .liquidation_price import liquidation_price
 from .money import ZERO
-from .orders import Order
 from .positions import Position
 from .triggers import DOWN, UP, TriggerBook
 

@@ -12,7 +12,7 @@ from .fills import fee_rate, taker_price
 from .instruments import parse_instrument
 from .liquidation import check_symbol
 from .market import Market
-from .money import fmt
+from .money import ZERO, display, fmt
 from .orders import CANCELLED, FILLED, OPEN, Order, index_order, retire_order
 from .positions import side_name
 
@@ -28,6 +28,12 @@ def define_instrument(exchange: Exchange, command: InstrumentDef) -> None:
         raise Rejected("BAD_FIELD", f"{command.symbol} has open positions: its quantity step cannot change now")
     exchange.instruments[instrument.symbol] = instrument
     exchange.changes.save(instrument)
+    # New tiers move the liquidation prices of the open positions, and may put some past them now.
+    for account in exchange.accounts.values():
+        if any(p.symbol == instrument.symbol for p in account.positions.values()):
+            exchange.risk.refresh(account)
+    if instrument.symbol in exchange.markets:
+        check_symbol(exchange, instrument.symbol)
 
 
 @handles(FundingRate)
@@ -99,10 +105,30 @@ def _trigger(exchange: Exchange, order: Order) -> None:
             _execute(exchange, order, min(taker, order.price) if order.side > 0 else max(taker, order.price),
                      maker=False)
         else:
-            index_order(exchange, order)
-            exchange.changes.save(order)
+            _rest_triggered(exchange, order)
     else:
         _execute(exchange, order, None, maker=False)
+
+
+def _rest_triggered(exchange: Exchange, order: Order) -> None:
+    """A triggered stop-limit that cannot take rests as a limit, reserving its margin like one."""
+    from .trading import plan_fill
+    from .valuation import available_balance
+    account = exchange.accounts[order.account]
+    instrument = exchange.instruments[order.symbol]
+    plan = plan_fill(account.positions.get((order.symbol, order.lead)), order.side, order.qty, order.price,
+                     order.leverage, fee_rate(exchange.config, instrument, True))
+    reserved = plan.open_margin + plan.fee if plan.open_qty else ZERO
+    free = available_balance(exchange, account)
+    if reserved > free:
+        retire_order(exchange, order, CANCELLED)
+        exchange.notify(account.user, "order", f"Order {order.client_id} (stop_limit) cancelled when it triggered: "
+                        f"Insufficient available balance: {display(reserved)} USDT needed, {display(free)} "
+                        f"available in {account.kind.capitalize()}")
+        return
+    order.reserved_margin = reserved
+    index_order(exchange, order)
+    exchange.changes.save(order)
 
 
 def _trail(exchange: Exchange, order: Order, price: Decimal) -> None:

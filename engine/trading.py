@@ -77,10 +77,15 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
         position.qty -= plan.close_qty
         position.realized_pnl += plan.realized
         ledger.move(EntryType.REALIZED_PNL, MARKET, account.id, plan.realized, now, ref)
+        if not position.isolated and kind == "trade":
+            _cover_cross_shortfall(exchange, account, instrument, position.side, price, plan.close_qty)
         if position.qty == 0:
             del account.positions[key]
             changes.delete(position)
             exchange.risk.forget(position)
+            # Its TP/SL go with it: left in the book they would close the next position on this key.
+            position.tp = position.sl = None
+            exchange.index_tp_sl(position)
             position = None
         else:
             changes.save(position)
@@ -96,8 +101,10 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
                 position.margin += plan.open_margin
             position.qty = total
         changes.save(position)
-    # Fees never push a wallet below zero (a closing fill after a deep loss).
-    fee = min(plan.fee, max(ZERO, ledger.balance(account.id)))
+    # Fees never push a wallet below zero (a closing fill after a deep loss), nor below the margins its
+    # isolated positions own: a fee is paid from the available balance, never from isolated margin.
+    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    fee = min(plan.fee, max(ZERO, ledger.balance(account.id) - isolated))
     ledger.move(EntryType.TRADING_FEE, account.id, FEES, fee, now, ref)
     fill = Fill(exchange.next_id("fill"), now, account.id, instrument.symbol, lead, side, qty, price, fee,
                 plan.realized, maker, kind, ref, opened_ms, plan.close_qty)
@@ -107,3 +114,15 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
     for listener in exchange.fill_listeners:
         listener(exchange, account, fill)
     return fill
+
+
+def _cover_cross_shortfall(exchange: "Exchange", account: TradingAccount, instrument: Instrument, side: int,
+                           price: Decimal, qty: Decimal) -> None:
+    """A cross close filled past the account's bankruptcy price (slippage, tick rounding) must not leave the
+    wallet negative or short of its isolated margins: the insurance fund pays, as for an isolated position.
+    (Liquidation fills settle their deficit in engine.liquidation once the cross positions are closed.)"""
+    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    shortfall = isolated - exchange.ledger.balance(account.id)
+    if shortfall > 0:
+        from .liquidation import cover_deficit
+        cover_deficit(exchange, instrument, side, shortfall, price, qty, beneficiary=account.id)

@@ -5,7 +5,7 @@ Computed on demand from positions and mark prices — a price tick never recompu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from .money import ZERO
@@ -80,3 +80,19 @@ def available_balance(exchange: "Exchange", account: "TradingAccount") -> Decima
     if not account.positions and not account.orders:
         return max(ZERO, exchange.ledger.balance(account.id))
     return value_account(exchange, account).available
+
+
+def exact_cross_margin(exchange: "Exchange", account: "TradingAccount") -> tuple[Decimal, Decimal]:
+    """(cross margin balance, Σ cross maintenance margin), unrounded: the liquidation condition."""
+    with localcontext(prec=50):
+        balance = exchange.ledger.balance(account.id)
+        balance -= sum((order.reserved_margin for order in account.orders.values()), ZERO)
+        maintenance = ZERO
+        for position in account.positions.values():
+            if position.isolated:
+                balance -= position.margin
+                continue
+            mark = exchange.markets[position.symbol].mark
+            balance += position.exact_unrealized_pnl(mark)
+            maintenance += position.exact_maintenance_margin(exchange.instruments[position.symbol], mark)
+        return balance, maintenance
