@@ -182,6 +182,7 @@ def liquidate_isolated(exchange: "Exchange", account: TradingAccount, position: 
 
 def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
     ledger, now = exchange.ledger, exchange.now_ms
+    bankrupt = False
     _cancel_orders(exchange, account, None, None)
     while cross_unhealthy(exchange, account):
         cross = [p for p in account.positions.values() if not p.isolated]
@@ -201,6 +202,7 @@ def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
         deficit = _cross_shortfall(exchange, account)
         if deficit > 0 and not any(not p.isolated for p in account.positions.values()):
             cover_deficit(exchange, instrument, position.side, deficit, mark, qty, beneficiary=account.id)
+            bankrupt = True
         _record(exchange, account, position, qty, mark, fee, "full" if whole else "partial",
                 ledger.balance(INSURANCE_FUND) - before)
         exchange.notify(account.user, "liquidation",
@@ -210,6 +212,13 @@ def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
     if shortfall > 0:
         # Isolated positions remain but the wallet is short of their margins: the fund makes the account whole.
         cover_deficit(exchange, None, 0, shortfall, ZERO, ZERO, beneficiary=account.id)
+        bankrupt = True
+    if bankrupt and not account.restricted:
+        # SPEC §6: a liquidation that ended in negative equity puts the account under reduce-only.
+        account.restricted = True
+        exchange.changes.save(account)
+        exchange.notify(account.user, "restriction", f"{account.kind.capitalize()} ended a liquidation in negative "
+                        "equity and is now reduce-only; the operator can lift it with a restrict line.")
     exchange.risk.refresh(account)
 
 

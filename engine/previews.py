@@ -45,9 +45,14 @@ def preview_order(exchange: Exchange, user: str, account_kind: str, symbol: str,
         if margin_mode == ISOLATED:
             lp = liquidation_price(instrument, after_side, after_qty, entry, margin)
         else:
+            # Cross: the account's other cross positions lend or take margin, as in the snapshot's price.
             value = value_account(exchange, account)
+            other_mm, other_upnl = value.cross_maintenance, value.cross_unrealized
+            if position is not None and not position.isolated:
+                other_mm -= position.maintenance_margin(instrument, market.mark)
+                other_upnl -= position.unrealized_pnl(market.mark)
             base = value.wallet_balance - value.isolated_margin - value.order_margin - plan.fee
-            lp = liquidation_price(instrument, after_side, after_qty, entry, base)
+            lp = liquidation_price(instrument, after_side, after_qty, entry, base, other_mm, other_upnl)
     return {"price": fill_price, "notional": qty * fill_price, "margin": plan.open_margin, "fee": plan.fee,
             "cost": max(ZERO, plan.needs), "liquidation_price": lp, "leverage": leverage,
             "margin_mode": margin_mode, "available": value_account(exchange, account).available}
