@@ -23,7 +23,7 @@ WORLD = [
 ]
 
 
-async def until(pilot, predicate, timeout: float = 10.0) -> None:
+async def until(pilot, predicate, timeout: float = 20.0) -> None:
     """Let the app work until `predicate()` holds (views refresh every 0.25 s)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
