@@ -86,6 +86,7 @@ class Exchange:
         self.relations: dict[int, Any] = {}
         self.relations_by_pair: dict[tuple[str, str], Any] = {}
         self.relations_of_copier: dict[str, list] = {}
+        self.relations_of_lead: dict[str, list] = {}  # every relation, ended ones too (profile totals)
         self.countdowns: set[int] = set()
         self.signals: dict[int, Any] = {}
         self.copy_orders: dict[tuple[str, str, str], list] = {}
@@ -205,6 +206,7 @@ class Exchange:
         if previous is None or previous.seq < relation.seq:
             self.relations_by_pair[pair] = relation
         self.relations_of_copier.setdefault(relation.copier, []).append(relation)
+        self.relations_of_lead.setdefault(relation.lead, []).append(relation)
         if relation.status == "active":
             self.leads[relation.lead].copiers[relation.copier] = relation
         if relation.countdown_until is not None:

@@ -158,7 +158,7 @@ def metrics(exchange: Exchange, lead: Lead, period: str = "all") -> dict:
     flows = [ZERO] + [p.net_transfer for p in points] + [
         sum((t.amount for t in past.transfers if t.at_ms > (points[-1].day_ms if points else since)), ZERO)]
     navs = nav_series(equities, flows)
-    relations = [r for r in exchange.relations.values() if r.lead == lead.user]
+    relations = exchange.relations_of_lead.get(lead.user, ())
     days = max(1, -(-(now - since) // DAY))
     stats = trade_stats([t.pnl for t in trades], [t.holding_ms for t in trades])
     ratio = lambda v: None if v is None else fmt(v.quantize(Decimal("1e-8")))  # noqa: E731
