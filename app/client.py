@@ -21,13 +21,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-
-class RemoteError(Exception):
-    """The server could not be reached, or refused the request (with its code and sentence)."""
-
-    def __init__(self, code: str, message: str, status: int | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+from .remote_error import RemoteError
 
 
 @dataclass(frozen=True, slots=True)

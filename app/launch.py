@@ -6,10 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from .client import RemoteDesk, RemoteError
 from .demo import YOU, DemoWorld
 from .desk_link import DeskLink
-from .remote_link import RemoteLink
 from .service import DeskService
 from .tokens import issue_or_show
 from .workstation import Workstation
@@ -56,6 +54,8 @@ def run_workstation(db: Path, *, user: str, demo: bool, seed: int, copiers: int,
 
 
 def run_remote_workstation(url: str, *, user: str, token: str | None) -> int:
+    from .client import RemoteDesk, RemoteError  # the network stack loads only for --connect
+    from .remote_link import RemoteLink
     token = token or os.environ.get("COPYDESK_TOKEN") or issue_or_show(user)
     with RemoteDesk(url, token) as remote:
         try:
