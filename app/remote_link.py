@@ -23,6 +23,7 @@ class RemoteLink:
         self.lead_orders: deque = deque(maxlen=40)
         self._activity: deque = deque(maxlen=500)
         self.connection = "connecting"
+        self.feed_warning: str | None = None  # a stale or lost live feed on the server, for the header
 
     def start(self, app) -> None:
         app.run_worker(self._pump(app), group="remote-events", exclusive=True)
@@ -39,6 +40,9 @@ class RemoteLink:
 
     def _take(self, event: dict) -> None:
         kind = event.get("type")
+        feed = event.get("feed") if kind == "hello" else event if kind == "feed" else None
+        if feed is not None:
+            self.feed_warning = None if not feed.get("stale") else f"⚠ {feed.get('status', 'market feed stale')}"
         if kind in ("lead_order", "margin_sync") and event.get("lead") == self.user:
             outcomes = event.get("outcomes", [])
             if kind == "lead_order":
@@ -87,7 +91,8 @@ class RemoteLink:
         view = views.decode(await self._http(self.remote.get, "/v1/view"))
         if view.get("mirror") is not None:
             view["mirror"]["lead_orders"] = list(self.lead_orders)
-        self.connection = str(self.remote.state) if self.remote.state else "connected"
+        state = str(self.remote.state) if self.remote.state else "connected"
+        self.connection = f"{state} · {self.feed_warning}" if self.feed_warning else state
         return view
 
     async def _preview(self, ask: dict) -> dict:
