@@ -5,10 +5,15 @@ and prices come from the seeded feed), so the images change only when the screen
 from __future__ import annotations
 
 import asyncio
+import random
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
-from .demo import YOU, world_lines
+from engine.clock import DAY
+from engine.money import fmt
+
+from .demo import BOTS, YOU, world_lines
 from .desk_link import DeskLink
 from .feeds import DEFAULT_START_PRICES, DEFAULT_TICKS, SimulatedFeed
 from .service import DeskService
@@ -24,6 +29,7 @@ def build_world(service: DeskService, copiers: int = 120) -> None:
     service.call(lambda desk: desk.execute_many(prices + batches[0])).result()
     for batch in batches[1:]:
         service.call(lambda desk, batch=batch: desk.execute_many(batch)).result()
+    past_month(service, feed)
     trades = [
         {"do": "order", "user": YOU, "account": "futures", "symbol": "ETHUSDT", "side": "buy", "qty": "1.5",
          "leverage": 10},
@@ -35,6 +41,30 @@ def build_world(service: DeskService, copiers: int = 120) -> None:
         service.execute(line)
     for tick in feed.advance(60_000):
         service.execute(tick.to_command())
+
+
+def past_month(service: DeskService, feed: SimulatedFeed, days: int = 30) -> None:
+    """A month of daily trading by every lead, one day per transaction, so profiles have curves and the
+    copy manager has copy orders, margin syncs and weekly settlements to show."""
+    rng = random.Random(11)
+    steps = service.call(lambda desk: {s: i.step for s, i in desk.exchange.instruments.items()}).result()
+    leads = [(bot.name, bot.symbols[0], bot.notional, bot.leverage) for bot in BOTS] + [
+        (YOU, "BTCUSDT", Decimal(6000), 10)]
+    for day in range(days):
+        ticks = feed.advance(DAY)
+        last = {tick.symbol: tick.last for tick in ticks}
+        lines = [{"do": "advance", "by": "1d"}] + [tick.to_command() for tick in ticks]
+        for name, symbol, notional, leverage in leads:
+            where = {"user": name, "account": "elite", "symbol": symbol}
+            if day % 3 == 0:
+                size = notional * Decimal(rng.uniform(0.6, 1.4)) / last[symbol]
+                lines.append({"do": "order", **where, "side": rng.choice(["buy", "sell"]), "leverage": leverage,
+                              "qty": fmt((size / steps[symbol]).to_integral_value() * steps[symbol])})
+            elif day % 3 == 1:
+                lines += [{"do": "margin", **where, "delta": "100"}, {"do": "advance", "by": "3s"}]
+            else:
+                lines.append({"do": "close", **where})
+        service.call(lambda desk, lines=lines: desk.execute_many(lines)).result()
 
 
 # Traded while the screen is up, so the mirror panel and the activity feed show them arriving.
@@ -81,6 +111,18 @@ async def capture(out: Path) -> list[Path]:
                 await shot("help", "f1")
                 await pilot.press("escape")
                 await shot("command-palette", "ctrl+p")
+                await pilot.press("escape")
+                await shot("leaderboard", "l")
+                await pilot.press("escape")
+                await shot("profile", "ctrl+p", *"Trader profile: Trend Tina", "enter")
+                await shot("copy-settings", "f")
+                await pilot.press("escape", "escape")
+                await shot("copy-manager", "g")
+                await pilot.press("escape")
+                await shot("history", "h", "2")
+                await shot("statement", "6")
+                await pilot.press("escape")
+                await shot("notifications", "n")
         finally:
             service.stop()
     return saved

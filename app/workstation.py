@@ -5,9 +5,8 @@ four times a second in a worker that never overlaps itself, so thousands of copi
 handful of coalesced repaints and keys are always answered at once."""
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -17,20 +16,35 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from . import paths
-from .client import RemoteError
+from .remote_error import RemoteError
 from .desk_link import DeskLink
+from .keymap import load_keymap
+from .screens.copy_manager import CopyManagerScreen
 from .screens.help_screen import HelpScreen
+from .screens.history_screen import HistoryScreen
+from .screens.leaderboard_screen import LeaderboardScreen
 from .screens.margin_dialog import MarginDialog
+from .screens.notifications_screen import NotificationsScreen
 from .screens.order_ticket import OrderTicket
 from .screens.position_dialogs import CloseDialog, TpSlDialog
+from .screens.profile_screen import ProfileScreen
 from .screens.transfer_dialog import TransferDialog
+from .screens.upgrade_dialog import UpgradeDialog
 from .widgets.account_panel import AccountPanel
 from .widgets.activity_feed import ActivityFeed
+from .widgets.format import money
 from .widgets.market_strip import MarketStrip
 from .widgets.mirror_panel import MirrorPanel
 
 KINDS = ("futures", "copy", "elite")
 REFRESH_S = 0.25
+LEADS_REFRESH_S = 5.0
+# Actions on the main screen's focused account and position: off while another screen is on top.
+MAIN_SCREEN_ACTIONS = {"order", "margin", "close_position", "reverse", "tp_sl", "focus_account"}
+# Notifications that also pop up as a toast: (title, severity).
+TOASTS = {"copy_failures": ("Failed copies", "warning"), "unfollow_countdown": ("Auto-unfollow countdown", "warning"),
+          "unfollow": ("Unfollowed", "warning"), "liquidation": ("Liquidation", "error"),
+          "adl": ("Auto-deleveraging", "error"), "settlement": ("Settlement", "information")}
 
 
 class Workstation(App):
@@ -44,6 +58,11 @@ class Workstation(App):
         Binding("r", "reverse", "Reverse", id="position.reverse"),
         Binding("p", "tp_sl", "TP/SL", id="position.tp_sl"),
         Binding("t", "transfer", "Transfer", id="wallet.transfer"),
+        Binding("l", "leaderboard", "Leaders", id="screen.leaderboard"),
+        Binding("e", "my_profile", "My profile", id="screen.my_profile", show=False),
+        Binding("g", "copy_manager", "Copies", id="screen.copy_manager"),
+        Binding("h", "history", "History", id="screen.history"),
+        Binding("n", "notifications", "Inbox", id="screen.notifications"),
         Binding("1", "focus_account('futures')", "Futures", id="focus.futures", show=False),
         Binding("2", "focus_account('copy')", "Copy", id="focus.copy", show=False),
         Binding("3", "focus_account('elite')", "Elite", id="focus.elite", show=False),
@@ -60,6 +79,7 @@ class Workstation(App):
         self.view: dict | None = None
         self.account_kind = "futures"
         self.first_frame: float | None = None  # perf_counter at the first painted view (startup bench)
+        self.leads: list[tuple[str, str]] = []  # (user, nickname) of every elite trader, for the palette
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=True)
@@ -73,16 +93,18 @@ class Workstation(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        keymap = paths.data_dir() / "keymap.json"
-        if keymap.exists():
-            try:
-                self.set_keymap(json.loads(keymap.read_text()))
-            except (OSError, ValueError, TypeError) as error:
-                self.notify(f"keymap.json ignored: {error}", severity="warning")
+        keymap, problem = load_keymap(paths.data_dir() / "keymap.json")
+        if problem:
+            self.notify(f"keymap.json ignored: {problem}", severity="warning")
+        elif keymap:
+            self.set_keymap(keymap)
         self.query_one("#positions-futures").focus()
         self.link.start(self)
         self.poll()
         self.set_interval(REFRESH_S, self.poll)
+        if self.engine_screens:
+            self.load_leads()
+            self.set_interval(LEADS_REFRESH_S, self.load_leads)
 
     # --- live view ------------------------------------------------------------------------------
 
@@ -93,17 +115,30 @@ class Workstation(App):
         except RemoteError as error:  # a remote desk that went away: say so and keep the last picture
             self.sub_title = f"{self.base_subtitle} · {error.message}"
             return
+        if not self.is_running:  # the app closed its screens while the view was on its way
+            return
         self.view = view
         connection = getattr(self.link, "connection", None)
-        self.sub_title = self.base_subtitle + (f" · {connection}" if connection else "")
+        self.sub_title = (f"{self.base_subtitle} · Funding {money(view['funding'])} USDT (t to transfer)"
+                          + (f" · {connection}" if connection else ""))
         with self.batch_update():
             self.query_one(MarketStrip).show(view["markets"])
             for kind in KINDS:
                 self.query_one(f"#panel-{kind}", AccountPanel).show(view["accounts"][kind])
             self.query_one(MirrorPanel).show(view["mirror"])
-            self.query_one(ActivityFeed).add(self.link.take_activity())
+            activity = self.link.take_activity()
+            self.query_one(ActivityFeed).add(activity)
+        for item in activity:
+            if item["category"] == "notice" and item["kind"] in TOASTS:
+                title, severity = TOASTS[item["kind"]]
+                self.notify(item["text"], title=title, severity=severity, timeout=8)
         if self.first_frame is None:
             self.call_after_refresh(self._mark_first_frame)
+
+    @work(exclusive=True, group="leads")
+    async def load_leads(self) -> None:
+        self.leads = await self.link.call(
+            lambda desk: [(name, lead.nickname) for name, lead in sorted(desk.exchange.leads.items())])
 
     def _mark_first_frame(self) -> None:
         if self.first_frame is None:
@@ -125,6 +160,9 @@ class Workstation(App):
         return position
 
     # --- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in MAIN_SCREEN_ACTIONS or self.screen is self.screen_stack[0]
 
     def action_focus_account(self, kind: str) -> None:
         self.account_kind = kind
@@ -167,6 +205,47 @@ class Workstation(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
+    @property
+    def engine_screens(self) -> bool:
+        """Profiles, copy manager, history and the inbox build their views on the engine thread
+        (`link.call`), which only the embedded engine offers."""
+        return callable(getattr(self.link, "call", None))
+
+    def open_screen(self, make: Callable[[], Screen]) -> None:
+        """Push a screen of the copy-trading set, unless the same kind is already on top."""
+        if not self.engine_screens:
+            self.notify("This screen needs the embedded engine: it is not served over --connect yet",
+                        severity="warning")
+            return
+        screen = make()
+        if type(self.screen) is not type(screen) or isinstance(screen, ProfileScreen):
+            self.push_screen(screen)
+
+    def action_leaderboard(self) -> None:
+        self.open_screen(LeaderboardScreen)
+
+    def action_profile(self, lead: str) -> None:
+        self.open_screen(lambda: ProfileScreen(lead))
+
+    def action_my_profile(self) -> None:
+        if not (self.view or {}).get("is_lead"):
+            self.notify("You are not an elite trader: the leaderboard (l) has the others' profiles",
+                        severity="warning")
+            return
+        self.action_profile(self.link.user)
+
+    def action_copy_manager(self) -> None:
+        self.open_screen(CopyManagerScreen)
+
+    def action_history(self) -> None:
+        self.open_screen(HistoryScreen)
+
+    def action_notifications(self) -> None:
+        self.open_screen(NotificationsScreen)
+
+    def action_upgrade(self) -> None:
+        self.open_screen(UpgradeDialog)
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
@@ -193,4 +272,17 @@ class Workstation(App):
         for kind in KINDS:
             yield SystemCommand(f"Focus {kind.capitalize()}", f"Move to the {kind} account",
                                 lambda kind=kind: self.action_focus_account(kind))
+        yield SystemCommand("Leaderboard", "Elite traders ranked by PnL %, PnL, win rate, drawdown, AUM, copiers",
+                            self.action_leaderboard)
+        yield SystemCommand("My trader profile", "Your own profile as an elite trader", self.action_my_profile)
+        for lead, nickname in self.leads:
+            yield SystemCommand(f"Trader profile: {nickname} (@{lead})", "Metrics, curves, positions and copiers",
+                                lambda lead=lead: self.action_profile(lead))
+        yield SystemCommand("Copy manager", "The leads you copy: settings, PnL, failures, per-order view, settlements",
+                            self.action_copy_manager)
+        yield SystemCommand("History", "Orders, fills, funding, liquidations, ledger and statement export",
+                            self.action_history)
+        yield SystemCommand("Notifications", "Your inbox, newest first", self.action_notifications)
+        yield SystemCommand("Upgrade account", "Move a legacy single account to Futures | Copy | Elite",
+                            self.action_upgrade)
         yield SystemCommand("Help", "Keys, accounts and copy trading explained", self.action_help)

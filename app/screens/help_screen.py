@@ -24,9 +24,19 @@ never touch Futures or Elite, and a liquidation in one account never reaches ano
 | `r` | reverse the selected position |
 | `p` | take-profit / stop-loss of the selected position |
 | `t` | transfer between your wallets |
+| `l` | leaderboard of elite traders · `e` your own trader profile |
+| `g` | copy manager: the leads you copy, per-order view, margin syncs, settlements |
+| `h` | history: orders, fills, funding, liquidations & ADL, ledger, statement export |
+| `n` | notifications inbox |
 | `1` `2` `3` | focus Futures, Copy, Elite |
 | `d` | dark / light theme |
-| `F1` | this help · `q` quit |
+| `F1` | this help · `q` quit · `Esc` back from any screen |
+
+On the **leaderboard**: `1`–`4` period (7D, 30D, 90D, all), `p` `n` `w` `d` `a` `c` sort by PnL %, PnL, win
+rate, drawdown, AUM, copiers (again to reverse, or click a header), `f` protected portfolios only,
+`Enter` the trader's profile. On a **profile**: `1`–`4` period, `f` follow or edit your copy settings.
+In the **copy manager**: `Enter` profile, `e` edit settings, `u` unfollow, `U` upgrade a legacy account.
+In **history**: `1`–`6` tabs, `x` export a statement (CSV and JSON) into the folder you choose.
 
 **Liquidation price.** An isolated position is liquidated when its margin plus unrealized PnL falls to
 its maintenance margin; the ticket and the margin dialog show the liquidation price *before* you act.
@@ -38,6 +48,16 @@ sized by a fixed margin or a ratio of the lead's order — or a failure with its
 **Margin sync.** When a lead adds or removes isolated margin, copiers follow at the same *ratio*:
 adding 50% of the lead's margin adds 50% of each copier's margin, funded from the copy account's
 available balance (or not done).
+
+**Copy settings.** *Fixed*: the margin each copied order uses (size = margin × leverage ÷ price).
+*Ratio*: your size is the lead's size × the ratio. Leverage and margin mode follow the lead unless you fix
+them; *max margin per order* and *max total margin* cap what you commit to that lead; TP and SL are a % of
+each copy position's margin; slippage protection skips an open that would fill too far from the lead's
+price. The dialog previews what the lead's last order would have copied as for you.
+
+**Failed copies.** Failed opens count up and a success resets the count: at 15 in a row you are reminded;
+from 20, if the lead is full and you hold none of their positions, a 3-day countdown to auto-unfollow
+starts (shown in the copy manager).
 
 **Capital protection.** A protected portfolio's lead locks collateral; a copier's weekly loss is paid
 from it, and weekly profit is shared with the lead at 60–80%.

@@ -31,6 +31,11 @@ def signed(value: Decimal | None, places: int = 2, suffix: str = "") -> Text:
     return Text(f"{sign}{money(value, places)}{suffix}", style=style)
 
 
+def side(name: str) -> Text:
+    """buy / long in green, sell / short in red."""
+    return Text(name, style="green" if name in ("buy", "long") else "red")
+
+
 def percent(ratio: Decimal | None, places: int = 2) -> Text:
     if ratio is None:
         return Text("—", style="dim")

@@ -1,0 +1,53 @@
+"""What the workstation's full screens share: a view built on the engine thread and shown on arrival,
+refreshed every REFRESH_S by a poll that never stacks requests (a tick is skipped while the previous
+load is on its way; `reload()` — a period switch, a new tab — cancels it and asks again), and Escape
+to go back to the screen underneath."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker
+
+from storage.desk import Desk
+
+
+class LiveScreen(Screen):
+    REFRESH_S = 1.0
+    BINDINGS = [Binding("escape", "back", "Back", id="screen.back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: Any = None
+        self._worker: Worker | None = None
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.REFRESH_S, self._tick)
+
+    def _tick(self) -> None:
+        if self._worker is None or self._worker.is_finished:
+            self.reload()
+
+    def reload(self) -> None:
+        self._worker = self.run_worker(partial(self._load, self.request()), exclusive=True,
+                                       group=f"{type(self).__name__}-view")
+
+    async def _load(self, build: Callable[[Desk], Any]) -> None:
+        view = await self.app.link.call(build)
+        self.view = view
+        with self.app.batch_update():
+            self.show(view)
+
+    def request(self) -> Callable[[Desk], Any]:
+        """The view builder to run on the engine thread, with this screen's current choices bound in."""
+        raise NotImplementedError
+
+    def show(self, view: Any) -> None:
+        raise NotImplementedError
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
