@@ -59,13 +59,13 @@ class RemoteLink:
             self._note("fill", f"{where}: {verb} {event['qty']} {event['symbol']} at {event['price']} "
                                f"(fee {event['fee']})", event["at"])
         elif kind == "notification":
-            self._note("notice", event["text"], event["at"])
+            self._note("notice", event["text"], event["at"], event.get("kind", "notice"))
         elif kind == "liquidation":
             self._note("liquidation", f"{event['account'].capitalize()}: {event['symbol']} {event['kind']} "
                                       f"liquidation of {event['qty']} at {event['price']}", event["at"])
 
-    def _note(self, category: str, text: str, at: str) -> None:
-        self._activity.append({"category": category, "kind": category, "text": text, "at": at})
+    def _note(self, category: str, text: str, at: str, kind: str | None = None) -> None:
+        self._activity.append({"category": category, "kind": kind or category, "text": text, "at": at})
 
     def take_activity(self) -> list[dict]:
         items = list(self._activity)
