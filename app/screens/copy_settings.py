@@ -176,19 +176,11 @@ class CopySettingsDialog(Dialog):
         result = await self.app.link.call(lambda desk: follow_preview(desk, user, lead, settings))
         preview.update(describe(result))
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     @on(Input.Submitted)
     async def confirm(self) -> None:
-        try:
-            settings = self.settings()
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
-        await self.send(self.line(settings))
+        await self.submit_line(lambda: self.line(self.settings()))
 
     def success_text(self, line: dict, result) -> str:
         return f"Copy settings for {self.nickname} saved" if self.current else f"You now copy {self.nickname}"

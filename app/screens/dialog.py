@@ -2,12 +2,16 @@
 shown in place (code and sentence), never a traceback."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from engine.errors import Rejected
 
@@ -29,6 +33,28 @@ class Dialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(False)
+
+    def buttons(self, confirm: str, *, confirm_id: str = "confirm", variant: str = "primary",
+                cancel: str = "Cancel", extra: Iterable[Button] = ()) -> ComposeResult:
+        """The error line and the button row every dialog ends with: confirm, extras, cancel."""
+        yield Static(classes="error")
+        with Horizontal(classes="buttons"):
+            yield Button(confirm, variant=variant, id=confirm_id)
+            yield from extra
+            yield Button(cancel, id="cancel")
+
+    async def submit_line(self, build: Callable[[], dict]) -> None:
+        """Build the command from the form (a Rejected shows in place) and send it."""
+        try:
+            line = build()
+        except Rejected as rejection:
+            self.show_error(f"{rejection.code}: {rejection.message}")
+            return
+        await self.send(line)
 
     async def send(self, line: dict) -> bool:
         """Execute a command; on rejection show its code and sentence and keep the dialog open."""

@@ -34,11 +34,7 @@ class MarginDialog(Dialog):
                              id="direction")
                 yield Input(placeholder="amount in USDT", id="amount")
             yield Static(classes="preview", id="preview")
-            yield Static(classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Confirm", variant="primary", id="confirm")
-                yield Button("Max", id="max")
-                yield Button("Cancel", id="cancel")
+            yield from self.buttons("Confirm", extra=[Button("Max", id="max")])
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
@@ -85,27 +81,22 @@ class MarginDialog(Dialog):
         if self.query_one("#direction", Select).value == "remove" and getattr(self, "max_removable", None) is not None:
             self.query_one("#amount", Input).value = fmt(self.max_removable)
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     @on(Input.Submitted)
     async def confirm(self) -> None:
-        try:
-            delta = self.delta()
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
+        await self.submit_line(self.line)
+
+    def line(self) -> dict:
+        delta = self.delta()
         if delta == 0:
-            self.show_error("INVALID_AMOUNT: enter an amount greater than zero")
-            return
+            raise Rejected("INVALID_AMOUNT", "enter an amount greater than zero")
         p = self.position
         line = {"do": "margin", "user": self.app.link.user, "account": self.account, "symbol": p["symbol"],
                 "delta": fmt(delta)}
         if p["lead"]:
             line["lead"] = p["lead"]
-        await self.send(line)
+        return line
 
     def success_text(self, line: dict, result) -> str:
         return f"Margin now {result['margin']} USDT; liquidation price {result['liquidation_price']}"

@@ -57,10 +57,7 @@ class OrderTicket(Dialog):
                 yield Input(placeholder="stop-loss price", id="sl")
             yield Checkbox("Reduce-only", id="reduce_only")
             yield Static(classes="preview", id="preview")
-            yield Static(classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Submit", variant="primary", id="submit")
-                yield Button("Cancel", id="cancel")
+            yield from self.buttons("Submit", confirm_id="submit")
 
     def on_mount(self) -> None:
         self.query_one("#size", Input).focus()
@@ -120,19 +117,11 @@ class OrderTicket(Dialog):
             ("   Available ", "dim"), money(result["available"]),
             ("   ", ""), (f"{result['leverage']}x {result['margin_mode']}", "dim")))
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     async def submit(self) -> None:
-        try:
-            line = self.line()
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
-        await self.send(line)
+        await self.submit_line(self.line)
 
     def success_text(self, line: dict, result) -> str:
         if isinstance(result, dict) and result.get("status") == "filled":

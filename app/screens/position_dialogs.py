@@ -7,7 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
-from engine.errors import Rejected
 from engine.money import fmt
 
 from .dialog import Dialog, decimal_field
@@ -26,30 +25,23 @@ class CloseDialog(Dialog):
                 yield Static("Quantity", classes="label")
                 yield Input(value=fmt(p["qty"]), id="qty")
             yield Static(Text(f"Open size {fmt(p['qty'])}: leave it for a full close at market.", style="dim"))
-            yield Static(classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Close at market", variant="error", id="confirm")
-                yield Button("Cancel", id="cancel")
+            yield from self.buttons("Close at market", variant="error")
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     @on(Input.Submitted)
     async def confirm(self) -> None:
+        await self.submit_line(self.line)
+
+    def line(self) -> dict:
         p = self.position
-        try:
-            qty = decimal_field(self.query_one("#qty", Input).value, "a quantity")
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
+        qty = decimal_field(self.query_one("#qty", Input).value, "a quantity")
         line = {"do": "close", "user": self.app.link.user, "account": self.account, "symbol": p["symbol"]}
         if qty != p["qty"]:
             line["qty"] = fmt(qty)
         if p["lead"]:
             line["lead"] = p["lead"]
-        await self.send(line)
+        return line
 
     def success_text(self, line: dict, result) -> str:
         return f"Closed {result['qty']} {line['symbol']} at {result['price']} · PnL {result['realized_pnl']} USDT"
@@ -70,31 +62,24 @@ class TpSlDialog(Dialog):
             with Horizontal(classes="row"):
                 yield Static("Stop-loss", classes="label")
                 yield Input(value=fmt(p["sl"]) or "", placeholder="price, 0 clears", id="sl")
-            yield Static(classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Set", variant="primary", id="confirm")
-                yield Button("Cancel", id="cancel")
+            yield from self.buttons("Set")
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     @on(Input.Submitted)
     async def confirm(self) -> None:
+        await self.submit_line(self.line)
+
+    def line(self) -> dict:
         p = self.position
         line = {"do": "tp_sl", "user": self.app.link.user, "account": self.account, "symbol": p["symbol"]}
-        try:
-            for name in ("tp", "sl"):
-                value = decimal_field(self.query_one(f"#{name}", Input).value, name, required=False)
-                if value is not None:
-                    line[name] = fmt(value)
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
+        for name in ("tp", "sl"):
+            value = decimal_field(self.query_one(f"#{name}", Input).value, name, required=False)
+            if value is not None:
+                line[name] = fmt(value)
         if p["lead"]:
             line["lead"] = p["lead"]
-        await self.send(line)
+        return line
 
     def success_text(self, line: dict, result) -> str:
         return f"TP {result['tp'] or '—'} · SL {result['sl'] or '—'}"

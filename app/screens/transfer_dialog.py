@@ -7,7 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
-from engine.errors import Rejected
 from engine.money import fmt
 
 from .dialog import Dialog, decimal_field
@@ -30,28 +29,21 @@ class TransferDialog(Dialog):
             with Horizontal(classes="row"):
                 yield Static("Amount", classes="label")
                 yield Input(placeholder="USDT", id="amount")
-            yield Static(classes="error")
-            with Horizontal(classes="buttons"):
-                yield Button("Transfer", variant="primary", id="confirm")
-                yield Button("Cancel", id="cancel")
+            yield from self.buttons("Transfer")
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     @on(Input.Submitted)
     async def confirm(self) -> None:
-        try:
-            amount = decimal_field(self.query_one("#amount", Input).value, "an amount")
-        except Rejected as rejection:
-            self.show_error(f"{rejection.code}: {rejection.message}")
-            return
-        await self.send({"do": "transfer", "user": self.app.link.user, "from": self.query_one("#source").value,
-                         "to": self.query_one("#target").value, "amount": fmt(amount)})
+        await self.submit_line(self.line)
+
+    def line(self) -> dict:
+        amount = decimal_field(self.query_one("#amount", Input).value, "an amount")
+        return {"do": "transfer", "user": self.app.link.user, "from": self.query_one("#source").value,
+                "to": self.query_one("#target").value, "amount": fmt(amount)}
 
     def success_text(self, line: dict, result) -> str:
         return f"Moved {line['amount']} USDT from {line['from'].capitalize()} to {line['to'].capitalize()}"

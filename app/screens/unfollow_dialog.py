@@ -29,9 +29,6 @@ class UnfollowDialog(Dialog):
     def on_mount(self) -> None:
         self.query_one("#confirm", Button).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     async def confirm(self) -> None:

@@ -40,9 +40,6 @@ class UpgradeDialog(Dialog):
         self.query_one("#status", Static).update(text)
         self.query_one("#confirm", Button).disabled = not legacy or status is not None
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#confirm")
     async def confirm(self) -> None:
