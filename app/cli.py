@@ -11,9 +11,11 @@ from engine.money import fmt
 from storage.desk import DatabaseInUse, Desk, StorageError
 
 from . import paths
+from .collector import tune_collector
 from .live_desk import run_live
 from .replay import replay
 from .serve_cli import SERVER_COMMANDS, add_server_commands, run_server_command  # multi-terminal server
+from .soak import add_soak_command, run_soak_command  # reliability: seeded soak with invariant checks
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     _live_options(demo)
     demo.add_argument("--copiers", type=int, default=2000, help="simulated copiers (default 2000)")
     add_server_commands(commands)  # multi-terminal server: serve, token
+    add_soak_command(commands)  # reliability: copydesk soak --steps N --seed S
+    bench = commands.add_parser("bench", help="measure fan-out, ticks, replay, start-up, memory and keypress latency")
+    bench.add_argument("--quick", action="store_true", help="small sizes (CI): finishes in well under a minute")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     _live_options(parser)
     parser.add_argument("--user", default="trader", help="your user name on this desk (default: trader)")
     parser.add_argument("--connect", metavar="URL", help="open the workstation on a `copydesk serve` desk")
@@ -68,9 +74,15 @@ def status(db: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_collector()  # every command hosts an engine: see app/collector.py
     try:
         if args.command == "replay":
             return replay(args.file, args.replay_db, args.strict, sys.stdout, sys.stderr)
+        if args.command == "soak":
+            return run_soak_command(args)
+        if args.command == "bench":  # performance figures against the targets
+            from .bench import run_bench
+            return run_bench(quick=args.quick, as_json=args.json)
         if args.command == "screenshots":
             from .screenshots import take_screenshots
             return take_screenshots(args.out)
@@ -82,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in SERVER_COMMANDS:  # multi-terminal server: serve, token
             return run_server_command(args)
         if args.command == "run":
-            if args.seconds is not None and not args.seconds >= 0:
-                print("copydesk: --seconds must be at least 0", file=sys.stderr)
+            if args.seconds is not None and not 0 <= args.seconds < float("inf"):
+                print("copydesk: --seconds must be a finite number, at least 0", file=sys.stderr)
                 return 2
             return run_live(args.db or paths.default_db(), seconds=args.seconds, seed=args.seed, speed=args.speed,
                             out=sys.stdout)
@@ -104,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except StorageError as error:
         print(f"copydesk: {error.message}", file=sys.stderr)
+        return 3
+    except OSError as error:  # a --db or --out path that cannot be made: a folder that is a file, a name too long
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"copydesk: {error.strerror or error}{where}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130

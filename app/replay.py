@@ -36,6 +36,8 @@ def read_scenario(text: str) -> list[ScenarioLine]:
             command = json.loads(stripped)
         except json.JSONDecodeError as error:
             raise ScenarioError(f"line {number}: not valid JSON ({error.msg} at column {error.colno})") from None
+        except (ValueError, RecursionError):  # a number of thousands of digits, or absurd nesting
+            raise ScenarioError(f"line {number}: not valid JSON (a number too long or nesting too deep)") from None
         if not isinstance(command, dict):
             raise ScenarioError(f"line {number}: expected a JSON object with a \"do\" field")
         action = command.get("do")

@@ -22,7 +22,6 @@ import traceback
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from urllib.parse import urlsplit
 from engine.clock import format_time
 from engine.commands import parse_line
 from engine.errors import Rejected
+from engine.money import parse_decimal
 from engine.previews import preview_order
 from storage.desk import Outcome
 
@@ -73,6 +73,8 @@ class FeedChoice:
                 return cls("replay", CsvReplayFeed.from_path(path))
             except OSError as error:
                 raise ValueError(f"cannot read the replay file {path}: {error.strerror or error}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"cannot read the replay file {path}: it is not UTF-8 text") from None
         raise ValueError(f"--feed must be simulated, live or replay:FILE, got {spec!r}")
 
 
@@ -230,15 +232,19 @@ class ApiServer:
             ask = json.loads(body)
             what = ask.pop("what")
             if what == "order":
-                order = {k: (Decimal(v) if k in ("qty", "price") and v is not None else v) for k, v in ask.items()}
+                order = _preview_order_fields(ask)
                 work = lambda desk: preview_order(desk.exchange, viewer, **order)  # noqa: E731
             elif what == "margin":
-                delta = Decimal(ask["delta"])
+                if not all(isinstance(ask[name], str) for name in ("kind", "symbol", "lead")):
+                    raise TypeError("kind, symbol and lead are text")
+                delta = parse_decimal(ask["delta"], "delta", allow_zero=True, allow_negative=True)
                 work = lambda desk: views.margin_view(desk.exchange, viewer, ask["kind"], ask["symbol"],  # noqa: E731
                                                       ask["lead"], delta)
             else:
                 raise KeyError(what)
-        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
+        except Rejected as rejection:  # a field the engine's own parsing refuses (NaN, 1e400, …)
+            return {"rejected": {"code": rejection.code, "message": rejection.message}}
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError):
             raise HttpError(400, "BAD_PREVIEW", "a preview is {\"what\": \"order\"|\"margin\", …} with the "
                                                 "ticket's or the dialog's fields") from None
         try:
@@ -345,6 +351,26 @@ class ApiServer:
                 shown = status["status"]
                 log(shown + (f" ({feed.last_error})" if feed.last_error and not feed.connected else ""))
                 self.hub.broadcast({"type": "feed", **status})
+
+
+def _preview_order_fields(ask: dict) -> dict:
+    """The order ticket's fields, checked as the engine checks a command's before it computes anything."""
+    order = dict(ask)
+    for name in ("account_kind", "symbol", "lead"):
+        if name in order and not isinstance(order[name], str):
+            raise TypeError(f"{name} is text")
+    side = order.get("side")
+    if isinstance(side, bool) or side not in (1, -1):
+        raise TypeError("side is 1 (buy) or -1 (sell)")
+    order["qty"] = parse_decimal(order.get("qty"), "qty", code="INVALID_QTY")
+    if order.get("price") is not None:
+        order["price"] = parse_decimal(order["price"], "price", code="INVALID_PRICE")
+    leverage = order.get("leverage")
+    if leverage is not None and (isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125):
+        raise Rejected("LEVERAGE_NOT_ALLOWED", "leverage must be a whole number from 1 to 125")
+    if order.get("margin_mode") not in (None, "isolated", "cross"):
+        raise TypeError("margin_mode is isolated or cross")
+    return order
 
 
 async def _discard(reader: asyncio.StreamReader, size: int) -> None:

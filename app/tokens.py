@@ -61,10 +61,10 @@ def _load(path: Path) -> dict[str, str]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as error:
-        raise TokenError(f"cannot read the token file {path}: {error}") from None
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested absurdly deep
+        raise TokenError(f"cannot read the token file {path}: {str(error)[:200]}") from None
     tokens = data.get("tokens") if isinstance(data, dict) else None
-    if not isinstance(tokens, dict) or not all(isinstance(v, str) for v in tokens.values()):
+    if not isinstance(tokens, dict) or not all(isinstance(v, str) and v.isascii() for v in tokens.values()):
         raise TokenError(f"the token file {path} is not a Copydesk token file")
     return tokens
 

@@ -27,7 +27,7 @@ def account_id(user: str, wallet: str) -> str:
 
 
 def check_user_name(raw: object) -> str:
-    if not isinstance(raw, str) or not _NAME.match(raw):
+    if not isinstance(raw, str) or not _NAME.fullmatch(raw):  # fullmatch: "$" would let a trailing "\n" in
         raise Rejected("BAD_FIELD", "user names are 1–32 letters, digits, '_', '.' or '-', starting with a letter or digit")
     return raw
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .errors import Rejected
+from .errors import Rejected, shown
 
 MS = 1
 SECOND = 1000
@@ -26,12 +26,12 @@ def parse_time(raw: object, field: str = "at") -> int:
     try:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise Rejected("BAD_FIELD", f"{field} is not an ISO-8601 time: {raw!r}") from None
+        raise Rejected("BAD_FIELD", f"{field} is not an ISO-8601 time: {shown(raw)}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     ms = int(moment.timestamp() * 1000)
     if not _MIN_MS <= ms <= _MAX_MS:
-        raise Rejected("BAD_FIELD", f"{field} {raw!r} is outside the years 2000–2200")
+        raise Rejected("BAD_FIELD", f"{field} {shown(raw)} is outside the years 2000–2200")
     return ms
 
 
@@ -47,20 +47,22 @@ def parse_duration(raw: object, field: str = "by") -> int:
     """'90s', '8h', '3d', '1.5h' → milliseconds."""
     match = _DURATION.match(raw) if isinstance(raw, str) else None
     if not match:
-        raise Rejected("BAD_FIELD", f"{field} must be a duration such as \"90s\", \"8h\" or \"3d\", got {raw!r}")
+        raise Rejected("BAD_FIELD", f"{field} must be a duration such as \"90s\", \"8h\" or \"3d\", got {shown(raw)}")
     amount, unit = match.groups()
+    if len(amount) > 20:  # hundreds of digits would overflow the float below
+        raise Rejected("BAD_FIELD", f"{field} {shown(raw)} is not a usable duration")
     ms = round(float(amount) * _UNITS[unit])
     if ms <= 0 or ms > _MAX_MS - _MIN_MS:
-        raise Rejected("BAD_FIELD", f"{field} {raw!r} is not a usable duration")
+        raise Rejected("BAD_FIELD", f"{field} {shown(raw)} is not a usable duration")
     return ms
 
 
 def parse_seconds(raw: object, field: str, *, maximum: float = 86400.0) -> int:
     """A JSON number of seconds (may have decimals) → milliseconds."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in (float("inf"), float("-inf")):
-        raise Rejected("BAD_FIELD", f"{field} must be a number of seconds, got {raw!r}")
+        raise Rejected("BAD_FIELD", f"{field} must be a number of seconds, got {shown(raw)}")
     if raw < 0 or raw > maximum:
-        raise Rejected("BAD_FIELD", f"{field} must be between 0 and {maximum:g} seconds, got {raw!r}")
+        raise Rejected("BAD_FIELD", f"{field} must be between 0 and {maximum:g} seconds, got {shown(raw)}")
     return round(raw * 1000)
 
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from . import clock
 from .errors import Rejected
-from .fields import (Bool, Choice, Dec, Duration, Int, ListOf, Name, Raw, Seconds, Symbol, Text, Time, arg,
+from .fields import (Bool, Choice, Dec, Duration, Int, ListOf, Name, Raw, Seconds, Symbol, Text, Time, arg, storable,
                      parse_fields)
 
 WALLETS = ("funding", "futures", "copy", "elite")
@@ -337,10 +337,11 @@ def parse_line(line: Any) -> Envelope:
         raise Rejected("UNKNOWN_ACTION", f"unknown action {action!r}; known: {', '.join(sorted(ACTIONS))}")
     at_ms = clock.parse_time(line["at"]) if line.get("at") is not None else None
     idem = line.get("id")
-    if idem is not None and (not isinstance(idem, (str, int)) or isinstance(idem, bool) or len(str(idem)) > 128):
+    if idem is not None and (not isinstance(idem, (str, int)) or isinstance(idem, bool) or len(str(idem)) > 128
+                             or (isinstance(idem, str) and not storable(idem))):
         raise Rejected("BAD_FIELD", "id must be a string or number of at most 128 characters")
     expect = line.get("expect_error")
-    if expect is not None and not isinstance(expect, str):
+    if expect is not None and (not isinstance(expect, str) or len(expect) > 64 or not storable(expect)):
         raise Rejected("BAD_FIELD", "expect_error must be a rejection code such as \"INSUFFICIENT_BALANCE\"")
     command = parse_fields(cls, line, action)
     command.validate()

@@ -84,6 +84,7 @@ class Exchange:
         # Copy trading: leads by user, relations by seq (active ones also under their lead).
         self.leads: dict[str, Any] = {}
         self.relations: dict[int, Any] = {}
+        self.first_relation: Any = None  # the earliest follow ever (relations stay on record once ended)
         self.relations_by_pair: dict[tuple[str, str], Any] = {}
         self.relations_of_copier: dict[str, list] = {}
         self.relations_of_lead: dict[str, list] = {}  # every relation, ended ones too (profile totals)
@@ -101,6 +102,9 @@ class Exchange:
         self.events: list[Any] = []
         # When each kind of due work last ran (engine time).
         self.schedule: dict[str, int] = {}
+        # meta() runs on every commit: texts kept with what they were made from, see _config_text.
+        self._config_json: tuple[EngineConfig | None, str] = (None, "")
+        self._unshown_text: tuple[list | None, int, str] = (None, 0, "")
         if fund_insurance:
             for instrument in self.instruments.values():
                 self.changes.save(instrument)
@@ -201,6 +205,8 @@ class Exchange:
     def add_relation(self, relation: Any) -> None:
         """Index a relation; an active one also joins its lead's copiers (in follow order)."""
         self.relations[relation.seq] = relation
+        if self.first_relation is None or relation.seq < self.first_relation.seq:
+            self.first_relation = relation
         pair = (relation.copier, relation.lead)
         previous = self.relations_by_pair.get(pair)
         if previous is None or previous.seq < relation.seq:
@@ -263,17 +269,41 @@ class Exchange:
             "now_ms": str(self.now_ms),
             "ledger_next_id": str(self.ledger.next_id),
             "next_notification": str(self.next_notification),
-            "config": self.config.to_json(),
+            "config": self._config_text(),
         }
         for kind, value in self.counters.items():
             values[f"next_{kind}"] = str(value)
         for name, at in self.schedule.items():
             values[f"schedule_{name}"] = str(at)
         # Copy orders closed since the previous snapshot are still to be shown once.
-        values["unshown_closed_copy_orders"] = ",".join(str(r.seq) for r in self.recently_closed_copy_orders)
+        values["unshown_closed_copy_orders"] = self._unshown_closed_text()
         for kind, seq in self.reported.items():
             values[f"reported_{kind}"] = str(seq)
         return values
+
+    def _config_text(self) -> str:
+        """The config as JSON, made again only when a `config` line replaced the (frozen) config."""
+        config, text = self._config_json
+        if config is not self.config:
+            text = self.config.to_json()
+            self._config_json = (self.config, text)
+        return text
+
+    def _unshown_closed_text(self) -> str:
+        """The seqs of the closed copy orders still to be shown, comma-separated.
+
+        Between snapshots that list only grows (it is extended as copy orders close, and replaced by a new
+        list when a snapshot shows some), and it can run to thousands: only what was added since the last
+        commit is joined. The cached list is held, so its identity cannot be taken by another list."""
+        closed = self.recently_closed_copy_orders
+        cached, length, text = self._unshown_text
+        if cached is not closed or length > len(closed):
+            cached, length, text = closed, 0, ""
+        if length < len(closed):
+            added = ",".join(str(record.seq) for record in closed[length:])
+            text = f"{text},{added}" if text else added
+            self._unshown_text = (closed, len(closed), text)
+        return text
 
     def entities(self) -> Iterator[Any]:
         """Every live entity, for the state hash."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import clock
 from .accounts import check_user_name
-from .errors import Rejected
+from .errors import Rejected, shown
 from .money import ABSURD, parse_decimal
 
 MISSING = dataclasses.MISSING
@@ -48,9 +48,9 @@ class Int(Kind):
             if isinstance(raw, float) and raw.is_integer():
                 raw = int(raw)
             else:
-                raise Rejected(self.code, f"{name} must be a whole number, got {raw!r}")
+                raise Rejected(self.code, f"{name} must be a whole number, got {shown(raw)}")
         if not self.minimum <= raw <= self.maximum:
-            raise Rejected(self.code, f"{name} must be between {self.minimum} and {self.maximum}, got {raw}")
+            raise Rejected(self.code, f"{name} must be between {self.minimum} and {self.maximum}, got {shown(raw)}")
         return raw
 
 
@@ -60,14 +60,14 @@ class Choice(Kind):
 
     def parse(self, raw, name):
         if raw not in self.choices:
-            raise Rejected("BAD_FIELD", f"{name} must be one of {', '.join(self.choices)}; got {raw!r}")
+            raise Rejected("BAD_FIELD", f"{name} must be one of {', '.join(self.choices)}; got {shown(raw)}")
         return raw
 
 
 class Bool(Kind):
     def parse(self, raw, name):
         if not isinstance(raw, bool):
-            raise Rejected("BAD_FIELD", f"{name} must be true or false, got {raw!r}")
+            raise Rejected("BAD_FIELD", f"{name} must be true or false, got {shown(raw)}")
         return raw
 
 
@@ -84,15 +84,26 @@ class Text(Kind):
     max_length: int = 64
 
     def parse(self, raw, name):
-        if not isinstance(raw, str) or len(raw) > self.max_length or any(ord(c) < 32 for c in raw):
+        if (not isinstance(raw, str) or len(raw) > self.max_length or any(ord(c) < 32 for c in raw)
+                or not storable(raw)):
             raise Rejected("BAD_FIELD", f"{name} must be text of at most {self.max_length} printable characters")
         return raw
+
+
+def storable(text: str) -> bool:
+    """Whether text is valid Unicode that UTF-8 (and so SQLite) can hold: JSON can carry lone surrogates
+    ("\\ud800"), which would make the commit fail after the engine had applied the command."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Symbol(Kind):
     def parse(self, raw, name):
         if not isinstance(raw, str) or not (2 <= len(raw) <= 20) or not raw.isalnum():
-            raise Rejected("UNKNOWN_SYMBOL", f"{name} must be a contract symbol such as BTCUSDT, got {raw!r}")
+            raise Rejected("UNKNOWN_SYMBOL", f"{name} must be a contract symbol such as BTCUSDT, got {shown(raw)}")
         return raw.upper()
 
 

@@ -77,8 +77,10 @@ def charge(exchange: Exchange, symbol: str, at_ms: int) -> None:
     market = exchange.markets[symbol]
     rate = market.funding_rate if market.funding_rate is not None else simulated_rate(market.mark, market.index)
     ledger = exchange.ledger
-    for account in exchange.accounts.values():
-        for position in account.positions.values():
+    # In key order, never dict order: a restart reloads accounts and positions in another order, and a
+    # cross wallet's cap makes the payments depend on it.
+    for account in sorted((a for a in exchange.accounts.values() if a.positions), key=lambda a: a.id):
+        for position in sorted(account.positions.values(), key=lambda p: (p.symbol, p.lead)):
             if position.symbol != symbol:
                 continue
             paid = usdt(position.side * position.qty * market.mark * rate)

@@ -5,11 +5,11 @@ import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 from decimal import Decimal, localcontext
 
-from .errors import Rejected
+from .errors import Rejected, shown
 from .money import ZERO, fmt, is_multiple, parse_decimal
 
 FUNDING_HOURS = (1, 2, 4, 8)
@@ -91,6 +91,11 @@ class Instrument:
     maker_fee: Decimal
     taker_fee: Decimal
     liquidation_fee: Decimal
+    # Each tier's cap, for finding a tier by bisection (done on every fill and liquidation price).
+    caps: tuple[Decimal, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caps", tuple(tier.max_notional for tier in self.tiers))
 
     def key(self) -> str:
         return self.symbol
@@ -104,8 +109,7 @@ class Instrument:
 
     def tier_index(self, notional: Decimal) -> int:
         """Index of the first tier whose cap covers `notional`; the last tier takes anything beyond."""
-        index = bisect_left(self.tiers, notional, key=lambda tier: tier.max_notional)
-        return min(index, len(self.tiers) - 1)
+        return min(bisect_left(self.caps, notional), len(self.caps) - 1)
 
     def tier_for(self, notional: Decimal) -> RiskTier:
         return self.tiers[self.tier_index(notional)]
@@ -138,7 +142,7 @@ class Instrument:
 
 def _integer(raw: object, field: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int):
-        raise Rejected("BAD_FIELD", f"{field} must be a whole number, got {raw!r}")
+        raise Rejected("BAD_FIELD", f"{field} must be a whole number, got {shown(raw)}")
     return raw
 
 

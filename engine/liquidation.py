@@ -188,7 +188,7 @@ def liquidate_cross(exchange: "Exchange", account: TradingAccount) -> None:
         cross = [p for p in account.positions.values() if not p.isolated]
         if not cross:
             break
-        position = max(cross, key=lambda p: (p.qty * exchange.markets[p.symbol].mark, p.symbol))
+        position = max(cross, key=lambda p: (p.qty * exchange.markets[p.symbol].mark, p.symbol, p.lead))
         instrument = exchange.instruments[position.symbol]
         mark = exchange.markets[position.symbol].mark
         cut = _step_down_qty(instrument, position, mark)

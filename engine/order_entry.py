@@ -15,7 +15,7 @@ from .leverage import setting, store_setting
 from .money import ZERO, display, floor_to_step, fmt, is_multiple
 from .orders import EXPIRED, OPEN, UNTRIGGERED, Order, rest_order, cancel_order
 from .positions import Position
-from .trading import plan_fill, apply_fill
+from .trading import FillPlan, apply_fill, plan_fill
 from .valuation import available_balance
 
 if TYPE_CHECKING:
@@ -54,11 +54,12 @@ def resolve_lead(exchange: Exchange, account: TradingAccount, lead: str | None) 
 
 
 def check_opening(exchange: Exchange, account: TradingAccount, instrument: Instrument, position: Position | None,
-                  side: int, qty: Decimal, price: Decimal, leverage: int, maker: bool) -> None:
-    """The rules for anything that opens or increases a position: restriction, leverage, notional, balance."""
+                  side: int, qty: Decimal, price: Decimal, leverage: int, maker: bool) -> FillPlan:
+    """The rules for anything that opens or increases a position: restriction, leverage, notional, balance.
+    Returns the fill plan it checked."""
     plan = plan_fill(position, side, qty, price, leverage, fee_rate(exchange.config, instrument, maker))
     if plan.open_qty == 0:
-        return
+        return plan
     if account.restricted:
         raise Rejected("RISK_RESTRICTED", f"{account.kind.capitalize()} is under a reduce-only restriction: "
                        "you can only reduce or close positions")
@@ -75,6 +76,7 @@ def check_opening(exchange: Exchange, account: TradingAccount, instrument: Instr
     if plan.needs > free:
         raise Rejected("INSUFFICIENT_BALANCE", f"Insufficient available balance: {display(plan.needs)} USDT needed, "
                        f"{display(free)} available in {account.kind.capitalize()}")
+    return plan
 
 
 def execute_market(exchange: Exchange, account: TradingAccount, instrument: Instrument, lead: str, side: int,

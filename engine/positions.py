@@ -41,8 +41,10 @@ class Position:
     sl: Decimal | None = None
     # A protected-portfolio copy position: the copier may not touch it (SPEC §7.6).
     managed: bool = False
-    # Derived, never stored: the liquidation price the risk index holds this position under.
+    # Derived, never stored: the liquidation price the risk index holds this position under, and for an
+    # isolated position what that price was solved from (see RiskIndex.refresh).
     liquidation_price: Decimal | None = None
+    liquidation_basis: tuple | None = None
 
     def key(self) -> tuple[str, str, str]:
         return (self.account, self.symbol, self.lead)

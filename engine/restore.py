@@ -72,12 +72,16 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
     for row in rows.get(MarginSignal.TABLE, ()):
         signal = MarginSignal.from_row(row)
         exchange.signals[signal.seq] = signal
+    closed = {}
     for row in sorted(rows.get(CopyOrder.TABLE, ())):
         record = CopyOrder.from_row(row)
         if record.status == "open":
             exchange.copy_orders.setdefault((record.copier, record.lead, record.symbol), []).append(record)
         else:
-            exchange.recently_closed_copy_orders.append(record)
+            closed[record.seq] = record
+    # In the order they closed (the meta lists them so), not by seq: a restart must not reorder them.
+    unshown = [int(seq) for seq in meta.get("unshown_closed_copy_orders", "").split(",") if seq]
+    exchange.recently_closed_copy_orders = [closed[seq] for seq in unshown if seq in closed]
     for record_type in HISTORY_TYPES:
         for row in sorted(rows.get(record_type.TABLE, ())):  # by seq, or by (lead, day)
             record = record_type.from_row(row)

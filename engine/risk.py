@@ -34,7 +34,7 @@ class RiskIndex:
 
     def forget(self, position: Position) -> None:
         self.book(position.symbol).discard(position.key())
-        position.liquidation_price = None
+        position.liquidation_price = position.liquidation_basis = None
 
     def refresh_touched(self) -> set[str]:
         """Recompute liquidation prices of the accounts changed since the last look. Returns their symbols."""
@@ -54,9 +54,14 @@ class RiskIndex:
         for position in account.positions.values():
             symbols.add(position.symbol)
             if position.isolated:
+                # An isolated position's price depends on nothing but these: an account touched by a fill
+                # in one position (a copier holding ten leads' copies) re-solves that position only.
                 instrument = exchange.instruments[position.symbol]
-                self._place(position, liquidation_price(instrument, position.side, position.qty,
-                                                        position.entry_price, position.margin))
+                basis = (instrument, position.side, position.qty, position.entry_price, position.margin)
+                if basis != position.liquidation_basis or position.key() not in self.book(position.symbol):
+                    self._place(position, liquidation_price(instrument, position.side, position.qty,
+                                                            position.entry_price, position.margin))
+                    position.liquidation_basis = basis
             else:
                 cross.append(position)
         for held in self.multi_cross.values():

@@ -58,11 +58,14 @@ def plan_fill(position: Position | None, side: int, qty: Decimal, price: Decimal
 
 def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instrument, lead: str, side: int,
                qty: Decimal, price: Decimal, *, leverage: int, margin_mode: str, fee_rate: Decimal,
-               maker: bool = False, kind: str = "trade", ref: str = "") -> Fill:
-    """Execute `qty` at `price` for `side` (+1 buy, −1 sell) in `account` and record the fill."""
+               maker: bool = False, kind: str = "trade", ref: str = "", plan: FillPlan | None = None) -> Fill:
+    """Execute `qty` at `price` for `side` (+1 buy, −1 sell) in `account` and record the fill.
+
+    `plan` is the one `check_opening` just made for exactly these arguments, if it did."""
     key = (instrument.symbol, lead)
     position = account.positions.get(key)
-    plan = plan_fill(position, side, qty, price, leverage, fee_rate)
+    if plan is None:
+        plan = plan_fill(position, side, qty, price, leverage, fee_rate)
     now = exchange.now_ms
     ledger = exchange.ledger
     changes = exchange.changes

@@ -15,13 +15,14 @@ DOWN = -1  # fires when price <= level
 
 
 class TriggerBook:
-    __slots__ = ("_up", "_down", "_where", "_seq")
+    """Keys at one level fire in an order fixed by the keys (order seqs, position keys), never by when they were
+    placed: a restart rebuilds the books in another order, and must fire them the same way."""
+    __slots__ = ("_up", "_down", "_where")
 
     def __init__(self) -> None:
-        self._up: SortedList = SortedList()     # (level, seq, key), lowest first
-        self._down: SortedList = SortedList()   # (level, seq, key), highest fires first
+        self._up: SortedList = SortedList()     # (level, key), lowest first
+        self._down: SortedList = SortedList()   # (level, key), highest fires first
         self._where: dict[Hashable, tuple] = {}
-        self._seq = 0
 
     def __len__(self) -> int:
         return len(self._where)
@@ -34,8 +35,7 @@ class TriggerBook:
         self.discard(key)
         if level is None:
             return
-        self._seq += 1
-        entry = (level, self._seq, key)
+        entry = (level, key)
         (self._up if direction == UP else self._down).add(entry)
         self._where[key] = (direction, entry)
 
@@ -55,10 +55,10 @@ class TriggerBook:
         up, down = self._up, self._down
         while up and up[0][0] <= price:
             entry = up.pop(0)
-            del self._where[entry[2]]
-            keys.append(entry[2])
+            del self._where[entry[1]]
+            keys.append(entry[1])
         while down and down[-1][0] >= price:
             entry = down.pop()
-            del self._where[entry[2]]
-            keys.append(entry[2])
+            del self._where[entry[1]]
+            keys.append(entry[1])
         return keys

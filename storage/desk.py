@@ -8,6 +8,7 @@ holds state the database does not have.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from engine.exchange import Exchange
 from engine.restore import restore_exchange
 
 from .lock import DatabaseInUse, ProcessLock
-from .store import StorageError, Store
+from .schema import SchemaTooNew
+from .store import StorageError, Store, describe_sqlite_error
 
 __all__ = ["Desk", "Outcome", "DatabaseInUse", "StorageError"]
 
@@ -55,7 +57,10 @@ class Desk:
         path = Path(path)
         process_lock = ProcessLock(path) if lock else None
         if process_lock:
-            process_lock.acquire()
+            try:
+                process_lock.acquire()
+            except OSError as error:  # no such folder, a name too long, not allowed
+                raise StorageError("STORAGE_ERROR", f"cannot open {path}: {error.strerror or error}") from None
         try:
             store = Store(path)
             if store.is_empty():
@@ -64,9 +69,11 @@ class Desk:
                 exchange.changes.clear()
             else:
                 exchange = cls._load(store)
-        except BaseException:
+        except BaseException as error:
             if process_lock:
                 process_lock.release()
+            if isinstance(error, (sqlite3.Error, SchemaTooNew)):
+                raise _open_error(path, error) from error
             raise
         return cls(store, exchange, process_lock)
 
@@ -161,6 +168,20 @@ class Desk:
 
     def state_hash(self) -> str:
         return self.exchange.state_hash()
+
+
+def _open_error(path: Path, error: Exception) -> StorageError:
+    """Why a database file could not be opened, as a sentence (a directory, not a database, too new)."""
+    if isinstance(error, SchemaTooNew):
+        return StorageError("STORAGE_ERROR", str(error))
+    described = describe_sqlite_error(error)
+    if described.code != "STORAGE_ERROR":
+        return described
+    if "not a database" in str(error):
+        return StorageError("STORAGE_ERROR", f"{path} is not a Copydesk database ({error}); pick another file "
+                                             "with --db")
+    return StorageError("STORAGE_ERROR", f"cannot open {path} ({error}); check the path, or pick another file "
+                                         "with --db")
 
 
 def replay_journal(source: Store, target_path: Path | str, config: EngineConfig | None = None) -> Desk:

@@ -226,7 +226,7 @@ def _receive(protocol: ServerProtocol, frame: Frame, fragments: list[bytes]) -> 
     payload, fragments[:] = b"".join(fragments), []
     try:
         message = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested thousands deep
         message = None
     if isinstance(message, dict) and set(message) == {"ping"}:
         reply = {"type": "pong", "ping": message["ping"]}

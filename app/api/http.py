@@ -99,8 +99,13 @@ def _content_length(raw: str) -> int:
 
 def to_json(payload: object) -> bytes:
     """Compact JSON; decimals as strings at full precision, like the snapshot."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False,
-                      default=lambda value: fmt(value) if isinstance(value, Decimal) else str(value)).encode()
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False,
+                      default=lambda value: fmt(value) if isinstance(value, Decimal) else str(value))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate a client sent (a ping echoed back): escape it instead
+        return json.dumps(payload, separators=(",", ":"),
+                          default=lambda value: fmt(value) if isinstance(value, Decimal) else str(value)).encode()
 
 
 def json_response(status: int, payload: object, *, keep_alive: bool = True, headers: dict | None = None) -> bytes:

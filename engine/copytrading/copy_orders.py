@@ -16,9 +16,9 @@ EXPLANATION = ("The position view averages every copied entry into one price; th
 
 
 def open_copy_order(exchange: Exchange, copier: str, lead: str, lead_order: str, fill: Fill) -> CopyOrder:
+    opened = fill.qty - fill.closed_qty
     record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
-                       fill.qty - fill.closed_qty, fill.qty - fill.closed_qty, fill.price,
-                       usdt(fill.fee * (fill.qty - fill.closed_qty) / fill.qty), ZERO, "open", fill.at_ms)
+                       opened, opened, fill.price, usdt(fill.fee * opened / fill.qty), ZERO, "open", fill.at_ms)
     exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
     exchange.changes.save(record)
     return record

@@ -13,7 +13,7 @@ from ..instruments import Instrument
 from ..ledger import FEES, EntryType
 from ..money import ZERO, display, floor_to_step, fmt, usdt
 from ..order_entry import check_opening
-from ..trading import apply_fill
+from ..trading import FillPlan, apply_fill
 from .copy_orders import copy_margin_in_use, match_close, open_copy_order
 from .failures import count_failure, count_success
 from .leads import PROTECTED_MAX_LEVERAGE, Lead, elite_equity, rebate_account
@@ -89,15 +89,20 @@ def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: 
                 if not open_qty:
                     return _outcome(exchange, relation, fill, lead_order, "close", "filled", qty=closed.qty,
                                     price=closed.price)
+    elif position is not None and position.side != fill.side:
+        # A copy left on the other side (the lead's close of it could not be mirrored: it rounded below one
+        # step): the lead now opens this way, so that copy closes first, as on a lead reverse. Netted
+        # against it, the open would close it instead — and could leave no position to attach TP/SL to.
+        _fill(exchange, account, instrument, relation, -position.side, position.qty, position.leverage,
+              position.margin_mode)
     try:
         opened = _open(exchange, lead, relation, account, instrument, fill, open_qty, lead_position)
     except CopyFailed as failure:
         count_failure(exchange, lead, relation)
         return _outcome(exchange, relation, fill, lead_order, "open", "failed", failure.code, failure.message)
     count_success(exchange, relation)
-    open_copy_order(exchange, relation.copier, relation.lead, lead_order, opened)
-    return _outcome(exchange, relation, fill, lead_order, "open", "filled", qty=opened.qty - opened.closed_qty,
-                    price=opened.price)
+    record = open_copy_order(exchange, relation.copier, relation.lead, lead_order, opened)
+    return _outcome(exchange, relation, fill, lead_order, "open", "filled", qty=record.qty, price=opened.price)
 
 
 def _open(exchange: Exchange, lead: Lead, relation: Relation, account: TradingAccount, instrument: Instrument,
@@ -137,10 +142,10 @@ def _open(exchange: Exchange, lead: Lead, relation: Relation, account: TradingAc
         raise CopyFailed("SLIPPAGE_EXCEEDED", f"your fill {fmt(copier_price)} is more than {fmt(limit * 100)}% "
                          f"from the lead's {fmt(price)}")
     try:
-        check_opening(exchange, account, instrument, position, fill.side, qty, copier_price, leverage, False)
+        plan = check_opening(exchange, account, instrument, position, fill.side, qty, copier_price, leverage, False)
     except Rejected as rejection:
         raise CopyFailed(rejection.code, rejection.message) from None
-    result = _fill(exchange, account, instrument, relation, fill.side, qty, leverage, margin_mode, copier_price)
+    result = _fill(exchange, account, instrument, relation, fill.side, qty, leverage, margin_mode, copier_price, plan)
     copied = account.positions[(symbol, relation.lead)]
     if lead.protected and not copied.managed:
         copied.managed = True
@@ -149,12 +154,13 @@ def _open(exchange: Exchange, lead: Lead, relation: Relation, account: TradingAc
 
 
 def _fill(exchange: Exchange, account: TradingAccount, instrument: Instrument, relation: Relation, side: int,
-          qty: Decimal, leverage: int, margin_mode: str, price: Decimal | None = None) -> Fill:
+          qty: Decimal, leverage: int, margin_mode: str, price: Decimal | None = None,
+          plan: FillPlan | None = None) -> Fill:
     market = exchange.markets[instrument.symbol]
     price = price or taker_price(exchange.config, instrument, market.last, side, qty)
     fill = apply_fill(exchange, account, instrument, relation.lead, side, qty, price, leverage=leverage,
                       margin_mode=margin_mode, fee_rate=fee_rate(exchange.config, instrument, False),
-                      ref=f"copy:{relation.lead}")
+                      ref=f"copy:{relation.lead}", plan=plan)
     lead = exchange.leads.get(relation.lead)
     if lead is not None and lead.protected and fill.fee:
         # 70% of a protected copier's fees go to the lead, locked until the copier's NAV makes a new high.

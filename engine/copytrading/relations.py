@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from ..accounts import WalletKind, account_id
 from ..commands import Follow, Unfollow, UpdateFollow
-from ..errors import Rejected
+from ..errors import Rejected, shown
 from ..exchange import Exchange, handles
 from ..money import ZERO, display, fmt, from_units, to_units, from_units_or_none, to_units_or_none
 from ..valuation import value_account
@@ -126,7 +126,7 @@ def _settings(command: Follow, lead: Lead, base: Relation | None) -> dict:
     if command.leverage == "follow":
         leverage = None
     elif leverage is not None and (isinstance(leverage, bool) or not isinstance(leverage, int) or not 1 <= leverage <= 125):
-        raise Rejected("LEVERAGE_NOT_ALLOWED", f"leverage must be \"follow\" or a whole number from 1 to 125, got {leverage!r}")
+        raise Rejected("LEVERAGE_NOT_ALLOWED", f"leverage must be \"follow\" or a whole number from 1 to 125, got {shown(leverage)}")
     if lead.protected and leverage is not None and leverage > PROTECTED_MAX_LEVERAGE:
         raise Rejected("LEVERAGE_NOT_ALLOWED", f"protected portfolios trade at most {PROTECTED_MAX_LEVERAGE}x")
     margin_mode = command.margin_mode if command.margin_mode is not None else (base.margin_mode if base else None)
@@ -219,7 +219,9 @@ def unfollow(exchange: Exchange, command: Unfollow) -> dict:
     from ..order_entry import close_position
     account = exchange.accounts[account_id(command.user, WalletKind.COPY)]
     if command.close_positions:
-        for position in [p for p in account.positions.values() if p.lead == command.lead]:
+        # In symbol order: a restart reloads positions in another order, and replay must not differ.
+        for position in sorted((p for p in account.positions.values() if p.lead == command.lead),
+                               key=lambda p: p.symbol):
             close_position(exchange, account, position, None, f"unfollow:{command.lead}")
     settle_on_unfollow(exchange, relation)
     end_relation(exchange, relation, "You unfollowed")

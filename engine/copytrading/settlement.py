@@ -81,12 +81,12 @@ class WeeklySettlement:
         # Monday 00:00 may already have moved the clock onto it.
         last = exchange.schedule.get(self.name)
         if last is None:
-            last = exchange.relations[min(exchange.relations)].created_ms
+            last = exchange.first_relation.created_ms
         return next_monday(last)
 
     def run_due(self, exchange: Exchange, at_ms: int) -> None:
         exchange.schedule[self.name] = at_ms
-        for lead in exchange.leads.values():
+        for lead in sorted(exchange.leads.values(), key=lambda lead: lead.user):  # not dict order: restarts change it
             for relation in list(lead.copiers.values()):
                 settle(exchange, relation, "weekly")
 
