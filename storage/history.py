@@ -2,12 +2,12 @@
 notifications — and account statements built from them.
 
 Plain SQL on the desk's own connection, called on the engine thread (between commands, so a query
-never sees half of one). Money is INTEGER units of 1e-8 in the tables and comes back as Decimal.
+never sees half of one); record-shaped reads go through sqlite-utils, which hands rows back as dicts. Money is INTEGER units of 1e-8 in the tables and comes back as Decimal.
 Time windows are half-open: `since <= at_ms < until`."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from engine.accounts import account_id
@@ -159,31 +159,35 @@ def copy_orders(conn: sqlite3.Connection, copier: str, limit: int = 100) -> list
             in rows]
 
 
+def _records(conn: sqlite3.Connection, sql: str, params: Sequence) -> Iterator[dict]:
+    """Rows as dicts through sqlite-utils on the desk's own connection (imported on first use: the
+    workstation's start-up does not pay for it)."""
+    import sqlite_utils
+    return sqlite_utils.Database(conn).query(sql, params)
+
+
 def outcomes(conn: sqlite3.Connection, copier: str, kind: str, limit: int = 100) -> list[dict]:
     """One copier's outcomes of a kind (open, close, margin_sync), newest first."""
-    rows = conn.execute("SELECT seq, at_ms, lead, lead_order, symbol, status, code, message, qty, price, delta "
-                        "FROM outcomes WHERE copier = ? AND kind = ? ORDER BY seq DESC LIMIT ?", (copier, kind, limit))
-    return [{"seq": seq, "at": format_time(at_ms), "lead": lead, "lead_order": lead_order, "symbol": symbol,
-             "status": status, "code": code, "message": message, "qty": _units(qty), "price": _units(price),
-             "delta": _units(delta)}
-            for seq, at_ms, lead, lead_order, symbol, status, code, message, qty, price, delta in rows]
+    rows = _records(conn, "SELECT seq, at_ms, lead, lead_order, symbol, status, code, message, qty, price, delta "
+                          "FROM outcomes WHERE copier = ? AND kind = ? ORDER BY seq DESC LIMIT ?", (copier, kind, limit))
+    return [{**row, "at": format_time(row["at_ms"]), "qty": _units(row["qty"]), "price": _units(row["price"]),
+             "delta": _units(row["delta"])} for row in rows]
 
 
 def settlements(conn: sqlite3.Connection, user: str, limit: int = 100) -> list[dict]:
     """Weekly and unfollow settlements where the user is the copier or the lead, newest first."""
-    rows = conn.execute("SELECT seq, at_ms, copier, lead, mode, net_result, compensation, profit_shared, "
-                        "rebate_released, reason FROM settlements WHERE copier = ? OR lead = ? "
-                        "ORDER BY seq DESC LIMIT ?", (user, user, limit))
-    return [{"seq": seq, "at": format_time(at_ms), "copier": copier, "lead": lead, "mode": mode,
-             "net_result": from_units(net), "compensation": from_units(compensation),
-             "profit_shared": from_units(shared), "rebate_released": from_units(rebate), "reason": reason}
-            for seq, at_ms, copier, lead, mode, net, compensation, shared, rebate, reason in rows]
+    rows = _records(conn, "SELECT seq, at_ms, copier, lead, mode, net_result, compensation, profit_shared, "
+                          "rebate_released, reason FROM settlements WHERE copier = ? OR lead = ? "
+                          "ORDER BY seq DESC LIMIT ?", (user, user, limit))
+    money = ("net_result", "compensation", "profit_shared", "rebate_released")
+    return [{**row, "at": format_time(row["at_ms"]), **{name: from_units(row[name]) for name in money}}
+            for row in rows]
 
 
 def notifications(conn: sqlite3.Connection, user: str, limit: int = 300) -> list[dict]:
-    rows = conn.execute("SELECT seq, kind, text, at_ms FROM notifications WHERE user = ? ORDER BY seq DESC LIMIT ?",
-                        (user, limit))
-    return [{"seq": seq, "kind": kind, "text": text, "at": format_time(at_ms)} for seq, kind, text, at_ms in rows]
+    rows = _records(conn, "SELECT seq, kind, text, at_ms FROM notifications WHERE user = ? ORDER BY seq DESC LIMIT ?",
+                    (user, limit))
+    return [{**row, "at": format_time(row["at_ms"])} for row in rows]
 
 
 # --- statements -----------------------------------------------------------------------------------
