@@ -28,6 +28,10 @@ Handler = Callable[["Exchange", Any], Any]
 HANDLERS: dict[type, Handler] = {}
 # What falls due with time (funding, settlements, countdowns, delivered signals); modules append.
 DUE_WORK: list["DueWork"] = []
+# Records kept in memory for the next snapshot: a desk that nobody snapshots (the workstation, the
+# server) keeps the newest ones only — the rest stay on disk for history.
+UNREPORTED_LIMIT = 10_000
+
 # Hooks the copy engine registers: after a trade fill, after any fill, after an isolated margin
 # change, and before a manual action on a position.
 TRADE_LISTENERS: list[Callable] = []
@@ -253,11 +257,20 @@ class Exchange:
             account.last_activity_ms = self.now_ms
             self.changes.save(account)
 
+    def remember(self, kind: str, records: list) -> None:
+        """Keep records for the next snapshot, at most the newest UNREPORTED_LIMIT of them."""
+        kept = self.unreported[kind]
+        kept.extend(records)
+        if len(kept) > UNREPORTED_LIMIT * 11 // 10:  # trim in steps, not on every record
+            dropped = len(kept) - UNREPORTED_LIMIT
+            self.reported[kind] = kept[dropped - 1].seq
+            del kept[:dropped]
+
     def notify(self, user: str, kind: str, text: str) -> Notification:
         note = Notification(self.next_notification, user, kind, text, self.now_ms)
         self.next_notification += 1
         self.changes.append(note)
-        self.unreported["notifications"].append(note)
+        self.remember("notifications", [note])
         self.emit(note)
         return note
 

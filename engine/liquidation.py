@@ -124,7 +124,7 @@ def _record(exchange: "Exchange", account: TradingAccount, position: Position, q
     record = Liquidation(exchange.next_id("liquidation"), exchange.now_ms, account.user, account.kind,
                          position.symbol, position.lead, position.side, qty, price, fee, kind, insurance)
     exchange.changes.append(record)
-    exchange.unreported["liquidations"].append(record)
+    exchange.remember("liquidations", [record])
     exchange.emit(record)
 
 

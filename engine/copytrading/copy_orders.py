@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..exchange import Exchange
+from ..exchange import UNREPORTED_LIMIT, Exchange
 from ..fills import Fill
 from ..money import ZERO, usdt
 from .records import CopyOrder
@@ -47,7 +47,10 @@ def match_close(exchange: Exchange, copier: str, lead: str, fill: Fill) -> list[
             book.remove(record)
             closed.append(record)
         exchange.changes.save(record)
-    exchange.recently_closed_copy_orders.extend(closed)
+    shown_later = exchange.recently_closed_copy_orders
+    shown_later.extend(closed)
+    if len(shown_later) > UNREPORTED_LIMIT * 11 // 10:  # nobody snapshots this desk: keep the newest
+        del shown_later[:len(shown_later) - UNREPORTED_LIMIT]
     return closed
 
 

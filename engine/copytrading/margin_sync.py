@@ -99,7 +99,7 @@ def apply_signal(exchange: Exchange, signal: MarginSignal) -> list[Outcome]:
         outcomes.append(_sync_one(exchange, signal, relation, account, position, expired))
     for outcome in outcomes:
         exchange.changes.append(outcome)
-    exchange.unreported["outcomes"].extend(outcomes)
+    exchange.remember("outcomes", outcomes)
     exchange.emit(("margin_sync", signal.lead, signal.symbol, outcomes))
     return outcomes
 

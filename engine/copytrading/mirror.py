@@ -56,7 +56,7 @@ def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fil
         outcome = _mirror_one(exchange, lead, relation, instrument, fill, lead_order, fraction, open_qty, after)
         append(outcome)
         outcomes.append(outcome)
-    exchange.unreported["outcomes"].extend(outcomes)
+    exchange.remember("outcomes", outcomes)
     exchange.emit(("lead_order", lead.user, lead_order, fill, outcomes))
     return outcomes
 
