@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static, Tabs
+from textual.widgets import DataTable, Footer, Header, Static
 
 from ..views_profile import leaderboard_view
 from ..widgets.format import money, percent, signed
@@ -14,7 +14,7 @@ from ..widgets.metrics_grid import drawdown
 from ..widgets.period_tabs import LABELS, PeriodTabs
 from ..widgets.record_table import RecordTable
 from ..widgets.spark import spark
-from .live_screen import LiveScreen
+from .live_screen import PeriodScreen
 from .profile_screen import ProfileScreen
 
 # sort field: (column, largest first by default)
@@ -30,16 +30,12 @@ def ordered(rows: list[dict], field: str, descending: bool) -> list[dict]:
     return known + [r for r in rows if r[field] is None]
 
 
-class LeaderboardScreen(LiveScreen):
+class LeaderboardScreen(PeriodScreen):
     REFRESH_S = 2.0
     DEFAULT_CSS = """
     LeaderboardScreen #board-caption { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("1", "period('7d')", "7D", id="leaderboard.period_7d"),
-        Binding("2", "period('30d')", "30D", id="leaderboard.period_30d"),
-        Binding("3", "period('90d')", "90D", id="leaderboard.period_90d"),
-        Binding("4", "period('all')", "All", id="leaderboard.period_all"),
         Binding("p", "sort('pnl_pct')", "PnL%", id="leaderboard.sort_pnl_pct"),
         Binding("n", "sort('lead_pnl')", "PnL", id="leaderboard.sort_pnl"),
         Binding("w", "sort('win_rate')", "Win", id="leaderboard.sort_win_rate"),
@@ -51,7 +47,6 @@ class LeaderboardScreen(LiveScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.period = "all"
         self.sort_field, self.descending = "pnl_pct", True
         self.protected_only = False
         self.caption = ""
@@ -88,16 +83,6 @@ class LeaderboardScreen(LiveScreen):
                             drawdown(r["max_drawdown"]), money(r["aum"]), f"{r['copiers']}/{r['capacity']}",
                             Text(spark(r["trend"]), style="green" if r["trend"][-1] >= 0 else "red")))
             for rank, r in enumerate(shown, 1)])
-
-    def action_period(self, period: str) -> None:
-        self.query_one(PeriodTabs).select(period)
-
-    @on(Tabs.TabActivated, "#periods")
-    def _period_chosen(self) -> None:
-        period = self.query_one(PeriodTabs).period
-        if period != self.period:
-            self.period = period
-            self.reload()
 
     def action_sort(self, field: str) -> None:
         if field == self.sort_field:

@@ -8,11 +8,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from textual import on
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Tabs
 from textual.worker import Worker
 
 from storage.desk import Desk
+
+from ..widgets.period_tabs import PeriodTabs
 
 
 class LiveScreen(Screen):
@@ -51,3 +55,27 @@ class LiveScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class PeriodScreen(LiveScreen):
+    """A live screen with a 7D / 30D / 90D / all switch: keys 1–4 or the PeriodTabs with id `periods`."""
+    BINDINGS = [
+        Binding("1", "period('7d')", "7D", id="period.7d"),
+        Binding("2", "period('30d')", "30D", id="period.30d"),
+        Binding("3", "period('90d')", "90D", id="period.90d"),
+        Binding("4", "period('all')", "All", id="period.all"),
+    ]
+
+    def __init__(self, period: str = "all") -> None:
+        super().__init__()
+        self.period = period
+
+    def action_period(self, period: str) -> None:
+        self.query_one(PeriodTabs).select(period)
+
+    @on(Tabs.TabActivated, "#periods")
+    def _period_chosen(self) -> None:
+        period = self.query_one(PeriodTabs).period
+        if period != self.period:
+            self.period = period
+            self.reload()

@@ -7,7 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Button, Footer, Header, Tabs
+from textual.widgets import Button, Footer, Header
 
 from ..views_profile import profile_view
 from ..widgets.format import money, price, qty, side, signed
@@ -17,14 +17,14 @@ from ..widgets.metrics_grid import MetricsGrid
 from ..widgets.period_tabs import PeriodTabs
 from ..widgets.record_table import RecordTable
 from .copy_settings import CopySettingsDialog, copy_by
-from .live_screen import LiveScreen
+from .live_screen import PeriodScreen
 
 POSITION_COLUMNS = ("Contract", "Side", "Size", "Entry", "Mark", "Margin", "uPnL")
 ORDER_COLUMNS = ("Time", "Contract", "Side", "Size", "Price", "PnL", "Fee")
 COPIER_COLUMNS = ("Copier", "Copies by", "PnL", "Failures")
 
 
-class ProfileScreen(LiveScreen):
+class ProfileScreen(PeriodScreen):
     REFRESH_S = 0.5
     DEFAULT_CSS = """
     ProfileScreen #profile-top { height: auto; }
@@ -34,17 +34,12 @@ class ProfileScreen(LiveScreen):
     ProfileScreen #profile-tables > Vertical { border: round $primary 60%; border-title-color: $text; }
     """
     BINDINGS = [
-        Binding("1", "period('7d')", "7D", id="profile.period_7d"),
-        Binding("2", "period('30d')", "30D", id="profile.period_30d"),
-        Binding("3", "period('90d')", "90D", id="profile.period_90d"),
-        Binding("4", "period('all')", "All", id="profile.period_all"),
         Binding("f", "follow", "Follow / settings", id="profile.follow"),
     ]
 
     def __init__(self, lead: str, period: str = "all") -> None:
-        super().__init__()
+        super().__init__(period)
         self.lead = lead
-        self.period = period
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,16 +94,6 @@ class ProfileScreen(LiveScreen):
         self.query_one("#copiers", RecordTable).show([
             (c["copier"], c, (c["copier"], copy_by(c), signed(c["pnl"]), str(c["failures"])))
             for c in view["copiers"]])
-
-    def action_period(self, period: str) -> None:
-        self.query_one(PeriodTabs).select(period)
-
-    @on(Tabs.TabActivated, "#periods")
-    def _period_chosen(self) -> None:
-        period = self.query_one(PeriodTabs).period
-        if period != self.period:
-            self.period = period
-            self.reload()
 
     @on(Button.Pressed, "#follow")
     def action_follow(self) -> None:
