@@ -75,6 +75,14 @@ class Dialog(ModalScreen[bool]):
         self.query_one(".error", Static).update(Text(text))
 
 
+class PositionDialog(Dialog):
+    """A dialog about one position of one account (close, TP/SL, margin)."""
+
+    def __init__(self, account: str, position: dict) -> None:
+        super().__init__()
+        self.account, self.position = account, position
+
+
 def decimal_field(raw: str, name: str, *, required: bool = True) -> Decimal | None:
     """Parse what the trader typed: blank (when optional) or a plain decimal, else a clear rejection."""
     text = raw.strip().replace(",", "")

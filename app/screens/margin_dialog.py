@@ -14,14 +14,10 @@ from engine.errors import Rejected
 from engine.money import fmt
 
 from ..widgets.format import money, price
-from .dialog import Dialog, decimal_field
+from .dialog import PositionDialog, decimal_field
 
 
-class MarginDialog(Dialog):
-    def __init__(self, account: str, position: dict) -> None:
-        super().__init__()
-        self.account = account
-        self.position = position
+class MarginDialog(PositionDialog):
 
     def compose(self) -> ComposeResult:
         p = self.position

@@ -9,14 +9,10 @@ from textual.widgets import Button, Input, Label, Static
 
 from engine.money import fmt
 
-from .dialog import Dialog, decimal_field
+from .dialog import PositionDialog, decimal_field
 
 
-class CloseDialog(Dialog):
-    def __init__(self, account: str, position: dict) -> None:
-        super().__init__()
-        self.account, self.position = account, position
-
+class CloseDialog(PositionDialog):
     def compose(self) -> ComposeResult:
         p = self.position
         with Vertical(classes="frame"):
@@ -47,11 +43,7 @@ class CloseDialog(Dialog):
         return f"Closed {result['qty']} {line['symbol']} at {result['price']} · PnL {result['realized_pnl']} USDT"
 
 
-class TpSlDialog(Dialog):
-    def __init__(self, account: str, position: dict) -> None:
-        super().__init__()
-        self.account, self.position = account, position
-
+class TpSlDialog(PositionDialog):
     def compose(self) -> ComposeResult:
         p = self.position
         with Vertical(classes="frame"):
