@@ -5,17 +5,18 @@ the period plus one point for now, so the last point moves live with the lead's 
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from engine.accounts import account_id
-from engine.copytrading.copy_orders import copy_margin_in_use
-from engine.copytrading.leads import PROTECTED_MAX_LEVERAGE, Lead, elite_equity
+from engine.copytrading.leads import Lead, elite_equity
 from engine.copytrading.profile import PERIOD_MS, history, metrics
 from engine.copytrading.relations import ACTIVE, relation_of
+from engine.copytrading.sizing import size_copy
 from engine.errors import Rejected
 from engine.exchange import Exchange
 from engine.fills import fee_rate
 from engine.leverage import setting
-from engine.money import ZERO, floor_to_step
+from engine.money import ZERO
 from engine.order_entry import check_opening
 from engine.performance import nav_series
 from engine.trading import plan_fill
@@ -128,40 +129,13 @@ def follow_preview(desk: Desk, user: str, lead_name: str, settings: dict) -> dic
         return preview | {"code": "UNKNOWN_ACCOUNT", "message": "you have no copy account: upgrade first"}
     position = account.positions.get((symbol, lead_name))
     lead_setting = setting(exchange, exchange.accounts[account_id(lead_name, "elite")], symbol)
-    if position is not None and position.side == side:
-        leverage, margin_mode = position.leverage, position.margin_mode
-    else:
-        leverage = settings["leverage"] or lead_setting.leverage
-        margin_mode = settings["margin_mode"] or lead_setting.margin_mode
-    if lead.protected:
-        leverage = min(leverage, PROTECTED_MAX_LEVERAGE)
-    preview |= {"leverage": leverage, "margin_mode": margin_mode}
     try:
-        qty = _copy_qty(exchange, account, lead_name, settings, instrument, preview["lead_qty"], price, leverage)
-        check_opening(exchange, account, instrument, position, side, qty, price, leverage, False)
+        size = size_copy(exchange, lead, SimpleNamespace(**settings), account, instrument, side, preview["lead_qty"],
+                         price, lead_setting.leverage, lead_setting.margin_mode)
+        preview |= {"leverage": size.leverage, "margin_mode": size.margin_mode}
+        check_opening(exchange, account, instrument, position, side, size.qty, price, size.leverage, False)
     except Rejected as rejection:
         return preview | {"code": rejection.code, "message": rejection.message}
+    qty, leverage = size.qty, size.leverage
     plan = plan_fill(position, side, qty, price, leverage, fee_rate(exchange.config, instrument, False))
     return preview | {"qty": qty, "margin": plan.open_margin, "fee": plan.fee}
-
-
-def _copy_qty(exchange: Exchange, account, lead_name: str, settings: dict, instrument, lead_qty: Decimal,
-              price: Decimal, leverage: int) -> Decimal:
-    symbol, step = instrument.symbol, instrument.step
-    if settings["symbols"] is not None and symbol not in settings["symbols"]:
-        raise Rejected("SYMBOL_NOT_SELECTED", f"you would not copy {symbol} from {lead_name}")
-    if settings["mode"] == "fixed":
-        qty = floor_to_step(settings["amount"] * leverage / price, step)
-    else:
-        qty = floor_to_step(lead_qty * settings["ratio"], step)
-    if settings["max_margin_per_order"] is not None:
-        qty = min(qty, floor_to_step(settings["max_margin_per_order"] * leverage / price, step))
-    if settings["max_total_margin"] is not None:
-        room = settings["max_total_margin"] - copy_margin_in_use(exchange, account, lead_name)
-        if room <= 0 or floor_to_step(room * leverage / price, step) < instrument.min_qty:
-            raise Rejected("MAX_MARGIN_REACHED", "your total margin limit for this lead is in use")
-        qty = min(qty, floor_to_step(room * leverage / price, step))
-    if qty < instrument.min_qty:
-        raise Rejected("BELOW_MIN_QTY", f"the copy size {qty.normalize():f} is below the {symbol} minimum of "
-                       f"{instrument.min_qty.normalize():f}")
-    return qty

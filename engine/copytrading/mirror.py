@@ -11,14 +11,15 @@ from ..exchange import Exchange
 from ..fills import Fill, fee_rate, taker_price
 from ..instruments import Instrument
 from ..ledger import FEES, EntryType
-from ..money import ZERO, display, floor_to_step, fmt, usdt
+from ..money import ZERO, floor_to_step, fmt, usdt
 from ..order_entry import check_opening
 from ..trading import FillPlan, apply_fill
-from .copy_orders import copy_margin_in_use, match_close, open_copy_order
+from .copy_orders import match_close, open_copy_order
 from .failures import count_failure, count_success
-from .leads import PROTECTED_MAX_LEVERAGE, Lead, elite_equity, rebate_account
+from .leads import Lead, elite_equity, rebate_account
 from .records import Outcome
 from .relations import Relation
+from .sizing import size_copy
 
 FEE_REBATE = Decimal("0.7")
 
@@ -108,33 +109,13 @@ def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: 
 def _open(exchange: Exchange, lead: Lead, relation: Relation, account: TradingAccount, instrument: Instrument,
           fill: Fill, lead_qty: Decimal, lead_position) -> Fill:
     symbol = fill.symbol
-    if relation.symbols is not None and symbol not in relation.symbols:
-        raise CopyFailed("SYMBOL_NOT_SELECTED", f"you do not copy {symbol} from {relation.lead}")
+    try:
+        size = size_copy(exchange, lead, relation, account, instrument, fill.side, lead_qty, fill.price,
+                         lead_position.leverage, lead_position.margin_mode)
+    except Rejected as rejection:
+        raise CopyFailed(rejection.code, rejection.message) from None
     position = account.positions.get((symbol, relation.lead))
-    if position is not None and position.side == fill.side:
-        leverage, margin_mode = position.leverage, position.margin_mode
-    else:
-        leverage = relation.leverage or lead_position.leverage
-        margin_mode = relation.margin_mode or lead_position.margin_mode
-    if lead.protected:
-        leverage = min(leverage, PROTECTED_MAX_LEVERAGE)
-    price = fill.price
-    step = instrument.step
-    if relation.mode == "fixed":
-        qty = floor_to_step(relation.amount * leverage / price, step)
-    else:
-        qty = floor_to_step(lead_qty * relation.ratio, step)
-    if relation.max_margin_per_order is not None:
-        qty = min(qty, floor_to_step(relation.max_margin_per_order * leverage / price, step))
-    if relation.max_total_margin is not None:
-        room = relation.max_total_margin - copy_margin_in_use(exchange, account, relation.lead)
-        if room <= 0 or floor_to_step(room * leverage / price, step) < instrument.min_qty:
-            raise CopyFailed("MAX_MARGIN_REACHED", f"your {display(relation.max_total_margin)} USDT limit for "
-                             f"{relation.lead} is in use")
-        qty = min(qty, floor_to_step(room * leverage / price, step))
-    if qty < instrument.min_qty:
-        raise CopyFailed("BELOW_MIN_QTY", f"the copy size {fmt(qty)} is below the {symbol} minimum of "
-                         f"{fmt(instrument.min_qty)}")
+    price, qty, leverage, margin_mode = fill.price, size.qty, size.leverage, size.margin_mode
     market = exchange.markets[symbol]
     copier_price = taker_price(exchange.config, instrument, market.last, fill.side, qty)
     limit = relation.slippage_limit(symbol)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from ..clock import format_time
-from ..money import ZERO, fmt, from_units, to_units, from_units_or_none, to_units_or_none
+from ..money import fmt, from_units, from_units_or_none, to_units, to_units_or_none
 
 
 
