@@ -144,12 +144,6 @@ class Generator:
         market = exchange.markets.get(symbol)
         return market.last if market is not None else Decimal(SYMBOLS[symbol][0])
 
-    def _near(self, exchange, symbol: str, spread: float) -> str:
-        """A price near the current one, on the tick."""
-        tick = Decimal(SYMBOLS[symbol][1])
-        price = self._price(exchange, symbol) * Decimal(str(1 + self.rng.uniform(-spread, spread)))
-        return _s(max(tick, _q(price, tick)))
-
     def _offset(self, exchange, symbol: str, move: float) -> str:
         tick = Decimal(SYMBOLS[symbol][1])
         return _s(max(tick, _q(self._price(exchange, symbol) * Decimal(str(1 + move)), tick)))

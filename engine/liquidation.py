@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from .accounts import TradingAccount
 from .clock import format_time
-from .fills import Fill, fee_rate
+from .fills import Fill
 from .instruments import Instrument
 from .ledger import INSURANCE_FUND, MARKET, EntryType
 from .money import ZERO, display, floor_to_step, fmt, from_units, to_units, usdt
