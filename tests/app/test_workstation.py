@@ -20,12 +20,17 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*text)
 
 
+async def submit_ticket(app, pilot, account_key: str, size: str) -> None:
+    """Focus an account (1/2/3), open the order ticket with `o`, type a size and submit it."""
+    await pilot.press(account_key, "o")
+    await until(pilot, lambda: isinstance(app.screen, OrderTicket))
+    await type_text(pilot, size)
+    await pilot.press("enter")
+
+
 async def test_open_a_position_from_the_ticket_by_keys(station):
     app, pilot = station
-    await pilot.press("1", "o")
-    await until(pilot, lambda: isinstance(app.screen, OrderTicket))
-    await type_text(pilot, "0.1")
-    await pilot.press("enter")
+    await submit_ticket(app, pilot, "1", "0.1")
     await until(pilot, lambda: positions(app, "futures"))
     position = positions(app, "futures")[0]
     # 0.1 BTC at 50,000, 10x isolated: margin 500, LP = (500 − 5,000)/(0.1 × 0.004 − 0.1) = 45,180.72…
@@ -36,10 +41,7 @@ async def test_open_a_position_from_the_ticket_by_keys(station):
 
 async def test_add_isolated_margin_through_the_dialog_moves_the_liquidation_price(station):
     app, pilot = station
-    await pilot.press("1", "o")
-    await until(pilot, lambda: isinstance(app.screen, OrderTicket))
-    await type_text(pilot, "0.1")
-    await pilot.press("enter")
+    await submit_ticket(app, pilot, "1", "0.1")
     await until(pilot, lambda: positions(app, "futures"))
     before = positions(app, "futures")[0]["liquidation_price"]
     await pilot.press("m")
@@ -56,10 +58,7 @@ async def test_add_isolated_margin_through_the_dialog_moves_the_liquidation_pric
 
 async def test_trading_as_lead_streams_copier_outcomes_into_the_mirror_panel(station):
     app, pilot = station
-    await pilot.press("3", "o")
-    await until(pilot, lambda: isinstance(app.screen, OrderTicket))
-    await type_text(pilot, "0.02")
-    await pilot.press("enter")
+    await submit_ticket(app, pilot, "3", "0.02")
     await until(pilot, lambda: app.view["mirror"]["lead_orders"])
     order = app.view["mirror"]["lead_orders"][0]
     # ann copies 0.5 × 0.02 = 0.01; ben 100 × 10 / 50,000 = 0.02; cy has 3 USDT: INSUFFICIENT_BALANCE
@@ -84,10 +83,7 @@ async def test_transfer_between_wallets(station):
 
 async def test_a_rejected_order_gets_a_clear_message(station):
     app, pilot = station
-    await pilot.press("1", "o")
-    await until(pilot, lambda: isinstance(app.screen, OrderTicket))
-    await type_text(pilot, "5")  # 250,000 notional at 10x needs 25,000 + fee; 10,000 available
-    await pilot.press("enter")
+    await submit_ticket(app, pilot, "1", "5")  # 250,000 notional at 10x needs 25,000 + fee; 10,000 available
     ticket = app.screen
     await until(pilot, lambda: "INSUFFICIENT_BALANCE" in str(ticket.query_one(".error", Static).render()))
     assert "available in Futures" in str(ticket.query_one(".error", Static).render())
