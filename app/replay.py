@@ -59,28 +59,38 @@ def _emit(out: TextIO, obj: dict) -> None:
     out.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
+# Lines per transaction: a replay commits in groups (Desk.execute_many), each line still applied on its own.
+GROUP = 500
+
+
 def run_lines(desk: Desk, lines: list[ScenarioLine], out: TextIO, err: TextIO) -> int:
-    """Run parsed lines; returns how many lines broke a `--strict` expectation."""
+    """Run parsed lines; returns how many lines broke a `--strict` expectation. A group's output is written
+    once the group has committed."""
     surprises = 0
-    for line in lines:
-        outcome = desk.execute(line.command)
-        expected = line.command.get("expect_error")
-        if outcome.accepted:
-            if isinstance(outcome.result, dict) and line.command["do"] == "snapshot":
-                _emit(out, outcome.result)
-            if expected is not None and not outcome.duplicate:
-                surprises += 1
-                err.write(f"line {line.number}: expected {expected} but the {line.command['do']} was accepted\n")
-            continue
-        rejected = {"line": line.number, "do": line.command["do"], "code": outcome.code, "message": outcome.message}
-        if expected is not None:
-            rejected["expected"] = outcome.code == expected
-        if outcome.code != expected:
-            surprises += 1
-        _emit(out, {"rejected": rejected})
+    for start in range(0, len(lines), GROUP):
+        group = lines[start:start + GROUP]
+        for line, outcome in zip(group, desk.execute_many([line.command for line in group])):
+            surprises += _report(line, outcome, out, err)
     final = desk.execute({"do": "snapshot"})
     _emit(out, final.result)
     return surprises
+
+
+def _report(line: ScenarioLine, outcome, out: TextIO, err: TextIO) -> int:
+    """Write what one line's outcome shows (a snapshot, a rejection); 1 if it broke its expectation."""
+    expected = line.command.get("expect_error")
+    if outcome.accepted:
+        if isinstance(outcome.result, dict) and line.command["do"] == "snapshot":
+            _emit(out, outcome.result)
+        if expected is not None and not outcome.duplicate:
+            err.write(f"line {line.number}: expected {expected} but the {line.command['do']} was accepted\n")
+            return 1
+        return 0
+    rejected = {"line": line.number, "do": line.command["do"], "code": outcome.code, "message": outcome.message}
+    if expected is not None:
+        rejected["expected"] = outcome.code == expected
+    _emit(out, {"rejected": rejected})
+    return int(outcome.code != expected)
 
 
 def replay(path: Path, db: Path | None, strict: bool, out: TextIO, err: TextIO) -> int:

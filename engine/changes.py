@@ -26,7 +26,7 @@ class Record(Protocol):
 
 
 class Changes:
-    __slots__ = ("saved", "deleted", "appended", "touched")
+    __slots__ = ("saved", "deleted", "appended", "touched", "writes")
 
     def __init__(self) -> None:
         self.saved: dict[type, dict[Any, Entity]] = {}
@@ -35,17 +35,24 @@ class Changes:
         # Ledger accounts whose wallet, positions or orders changed since the risk index last looked
         # (drained by it, so a batch of commands never rescans what it already priced).
         self.touched: set[str] = set()
+        # How many writes were ever recorded: whether a command wrote anything, within a group of commands.
+        self.writes = 0
 
     def save(self, entity: Entity) -> None:
         cls = type(entity)
         key = entity.key()
-        self.saved.setdefault(cls, {})[key] = entity
-        gone = self.deleted.get(cls)
-        if gone:
-            gone.discard(key)
+        saved = self.saved.get(cls)
+        if saved is None:
+            saved = self.saved[cls] = {}
+        saved[key] = entity
+        if self.deleted:
+            gone = self.deleted.get(cls)
+            if gone:
+                gone.discard(key)
         account = getattr(entity, "account", None)
         if account is not None:
             self.touched.add(account)
+        self.writes += 1
 
     def delete(self, entity: Entity) -> None:
         cls = type(entity)
@@ -57,9 +64,14 @@ class Changes:
         account = getattr(entity, "account", None)
         if account is not None:
             self.touched.add(account)
+        self.writes += 1
 
     def append(self, record: Record) -> None:
-        self.appended.setdefault(type(record), []).append(record)
+        records = self.appended.get(type(record))
+        if records is None:
+            records = self.appended[type(record)] = []
+        records.append(record)
+        self.writes += 1
 
     def clear(self) -> None:
         self.saved.clear()

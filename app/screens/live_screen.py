@@ -42,6 +42,8 @@ class LiveScreen(Screen):
 
     async def _load(self, build: Callable[[Desk], Any]) -> None:
         view = await self.app.link.call(build)
+        if not self.is_attached:  # dismissed (or the app closed) while the view was on its way
+            return
         self.view = view
         with self.app.batch_update():
             self.show(view)

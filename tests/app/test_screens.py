@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from decimal import Decimal
 
 import pytest
@@ -142,6 +143,23 @@ async def test_profile_periods_switch_the_metrics_and_curves(desk):
     assert [chart.draws for chart in charts] == drawn
     text = screen_text(app)
     assert "Cumulative lead PnL" in text and "Drawdown from the NAV peak" in text
+
+
+async def test_a_screen_closed_before_its_view_arrives_leaves_the_workstation_running(desk):
+    app, pilot, service = desk
+    busy = threading.Event()
+    service.call(lambda _desk: busy.wait(5))  # the engine thread is busy: the profile's view waits in line
+    await pilot.press("e")
+    await until(pilot, lambda: isinstance(app.screen, ProfileScreen))
+    profile = app.screen
+    await pilot.press("escape")
+    await until(pilot, lambda: app.screen is app.screen_stack[0])
+    busy.set()
+    await until(pilot, lambda: profile._worker.is_finished)
+    await pilot.pause(0.2)
+    assert app.is_running and profile.view is None  # the late view was dropped, not drawn on a closed screen
+    await pilot.press("e")  # and the profile still opens
+    await until(pilot, lambda: isinstance(app.screen, ProfileScreen) and app.screen.view is not None)
 
 
 async def test_leaderboard_sorts_filters_and_opens_a_profile(desk):
