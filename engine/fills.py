@@ -34,7 +34,7 @@ def fee_rate(config: EngineConfig, instrument: Instrument, maker: bool) -> Decim
     return instrument.taker_fee if config.taker_fee is None else config.taker_fee
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class Fill:
     """One execution against an account: a trade, a liquidation or an auto-deleveraging."""
     TABLE: ClassVar[str] = "fills"

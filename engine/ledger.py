@@ -60,7 +60,7 @@ class Wallet:
         return cls(row[0], from_units(row[1]))
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class LedgerEntry:
     TABLE: ClassVar[str] = "ledger"
     COLUMNS: ClassVar[tuple[str, ...]] = ("id", "at_ms", "type", "debit", "credit", "amount", "ref")
@@ -111,7 +111,7 @@ class Ledger:
             return None
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
-        if amount.as_tuple().exponent < -8 and amount != amount.quantize(QUANTUM):
+        if amount != amount.quantize(QUANTUM):
             raise ValueError(f"ledger amount {amount} is off the 1e-8 grid")
         source, target = self.wallets[debit], self.wallets[credit]
         source.balance -= amount

@@ -88,9 +88,7 @@ def restore_exchange(meta: Mapping[str, str], rows: Mapping[str, Sequence[tuple]
             past = history(exchange, record.lead)
             {LeadTrade: past.trades, EliteTransfer: past.transfers, DailyPoint: past.daily}[record_type].append(record)
     exchange.pending_upgrades = {u.name for u in exchange.users.values() if u.upgrade_status == "pending"}
-    for account in exchange.accounts.values():
-        if account.positions:
-            exchange.risk.refresh(account)
+    exchange.risk.refresh_all(account for account in exchange.accounts.values() if account.positions)
     for kind, record_type in UNREPORTED_TYPES.items():
         exchange.reported[kind] = int(meta.get(f"reported_{kind}", 0))
         exchange.unreported[kind] = [record_type.from_row(r) for r in rows.get(record_type.TABLE, ())]

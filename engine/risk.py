@@ -40,14 +40,26 @@ class RiskIndex:
         """Recompute liquidation prices of the accounts changed since the last look. Returns their symbols."""
         touched = self.exchange.changes.touched
         accounts = self.exchange.accounts
+        return self.refresh_all(accounts[name] for name in self._drain(touched) if name in accounts)
+
+    @staticmethod
+    def _drain(names: set[str]):
+        while names:
+            yield names.pop()
+
+    def refresh_all(self, accounts) -> set[str]:
+        """`refresh` each account, placing the new levels in the books in one batch per symbol."""
+        placements: dict[str, list] = {}
         symbols: set[str] = set()
-        while touched:
-            account = accounts.get(touched.pop())
-            if account is not None:
-                symbols.update(self.refresh(account))
+        for account in accounts:
+            symbols.update(self.refresh(account, placements))
+        for symbol, batch in placements.items():
+            self.book(symbol).put_many(batch)
         return symbols
 
-    def refresh(self, account: TradingAccount) -> set[str]:
+    def refresh(self, account: TradingAccount, placements: dict[str, list] | None = None) -> set[str]:
+        """Recompute the account's liquidation prices. With `placements`, isolated positions' new levels are
+        collected there (by symbol) for the caller to place in one batch."""
         exchange = self.exchange
         cross = []
         symbols = set()
@@ -60,7 +72,7 @@ class RiskIndex:
                 basis = (instrument, position.side, position.qty, position.entry_price, position.margin)
                 if basis != position.liquidation_basis or position.key() not in self.book(position.symbol):
                     self._place(position, liquidation_price(instrument, position.side, position.qty,
-                                                            position.entry_price, position.margin))
+                                                            position.entry_price, position.margin), placements)
                     position.liquidation_basis = basis
             else:
                 cross.append(position)
@@ -98,9 +110,13 @@ class RiskIndex:
             self.book(position.symbol).discard(position.key())
             self.multi_cross.setdefault(position.symbol, set()).add(account.id)
 
-    def _place(self, position: Position, price) -> None:
+    def _place(self, position: Position, price, placements: dict[str, list] | None = None) -> None:
         position.liquidation_price = price
-        self.book(position.symbol).put(position.key(), price, DOWN if position.side > 0 else UP)
+        placement = (position.key(), price, DOWN if position.side > 0 else UP)
+        if placements is None:
+            self.book(position.symbol).put(*placement)
+        else:
+            placements.setdefault(position.symbol, []).append(placement)
 
     def crossed(self, symbol: str, mark) -> tuple[list[tuple], list[str]]:
         """Positions whose liquidation price the mark reached, and multi-symbol cross accounts to check."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .exchange import Exchange
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class FillPlan:
     close_qty: Decimal
     open_qty: Decimal

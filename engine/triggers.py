@@ -5,7 +5,7 @@ level that does — so a price update never scans every position or order.
 """
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from decimal import Decimal
 
 from sortedcontainers import SortedList
@@ -38,6 +38,20 @@ class TriggerBook:
         entry = (level, key)
         (self._up if direction == UP else self._down).add(entry)
         self._where[key] = (direction, entry)
+
+    def put_many(self, placements: Iterable[tuple[Hashable, Decimal, int]]) -> None:
+        """`put` many (key, level, direction) at once — a fan-out's new copies, a book rebuilt at start: a
+        large batch is merged into the sorted levels in one sort instead of one binary insertion per key."""
+        up, down, where = [], [], self._where
+        for key, level, direction in placements:
+            self.discard(key)
+            if level is None:
+                continue
+            entry = (level, key)
+            (up if direction == UP else down).append(entry)
+            where[key] = (direction, entry)
+        self._up.update(up)
+        self._down.update(down)
 
     def discard(self, key: Hashable) -> None:
         found = self._where.pop(key, None)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .exchange import Exchange
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class AccountValue:
     wallet_balance: Decimal
     isolated_margin: Decimal

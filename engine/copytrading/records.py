@@ -12,7 +12,7 @@ from ..money import fmt, from_units, from_units_or_none, to_units, to_units_or_n
 
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class Outcome:
     TABLE: ClassVar[str] = "outcomes"
     COLUMNS: ClassVar[tuple[str, ...]] = ("seq", "at_ms", "lead", "lead_order", "copier", "symbol", "kind", "status",

@@ -14,7 +14,7 @@ from .copy_orders import copy_margin_in_use
 from .leads import PROTECTED_MAX_LEVERAGE, Lead
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per copier in a fan-out (README, Performance)
 class CopySize:
     qty: Decimal
     leverage: int
