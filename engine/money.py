@@ -43,9 +43,14 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
     return (value % step) == 0
 
 
+_UNITS = Decimal(UNITS_PER_USDT)
+
+
 def to_units(value: Decimal) -> int:
     """Decimal on the 1e-8 grid → integer for SQLite. Refuses values off the grid."""
-    scaled = value * UNITS_PER_USDT
+    if not value:  # a third of the amounts a fan-out writes (no PnL yet, nothing closed)
+        return 0
+    scaled = value * _UNITS
     units = int(scaled)
     if units != scaled:
         raise ValueError(f"{value} is not on the 1e-8 grid")

@@ -106,6 +106,9 @@ MIGRATIONS: list[tuple[int, str]] = [
                              net_transfer INTEGER NOT NULL, cum_pnl INTEGER NOT NULL, pnl_pct TEXT, nav TEXT NOT NULL,
                              copiers INTEGER NOT NULL, aum INTEGER NOT NULL, PRIMARY KEY (lead, day_ms));
     """),
+    (5, """
+    DROP INDEX outcomes_lead;
+    """),  # no read looks outcomes up by lead order, and a fan-out writes one outcome per copier
 ]
 
 LATEST = MIGRATIONS[-1][0]
