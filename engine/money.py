@@ -58,6 +58,8 @@ def to_units(value: Decimal) -> int:
 
 
 def from_units(units: int) -> Decimal:
+    if not units:  # most of what a start loads is zero (PnL, fees, counters of a fresh relation)
+        return ZERO
     return Decimal(units) * QUANTUM  # exact: the same value and exponent as .scaleb(-8), a third faster
 
 
