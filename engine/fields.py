@@ -149,19 +149,28 @@ def arg(kind: Kind, default: Any = MISSING, *, key: str | None = None) -> Any:
 
 
 def parse_fields(cls: type, line: dict, action: str) -> Any:
+    spec = _SPECS.get(cls) or _spec(cls)
+    fields, known = spec
     values = {}
-    known = set(ENVELOPE_KEYS)
-    for f in dataclasses.fields(cls):
-        kind: Kind = f.metadata["kind"]
-        key = f.metadata["key"] or f.name
-        known.add(key)
+    for name, key, kind, required in fields:
         raw = line.get(key, MISSING)
         if raw is MISSING or raw is None:
-            if f.default is MISSING:
+            if required:
                 raise Rejected("BAD_FIELD", f"{action} needs the field {key!r}")
             continue
-        values[f.name] = kind.parse(raw, key)
-    unknown = sorted(k for k in line if k not in known)
-    if unknown:
+        values[name] = kind.parse(raw, key)
+    if any(k not in known for k in line):
+        unknown = sorted(k for k in line if k not in known)
         raise Rejected("BAD_FIELD", f"{action} has no field {unknown[0]!r}")
     return cls(**values)
+
+
+# Per command class: (name, JSON key, kind, required) for each field, and every key a line may carry.
+_SPECS: dict[type, tuple[tuple[tuple[str, str, Kind, bool], ...], frozenset[str]]] = {}
+
+
+def _spec(cls: type) -> tuple[tuple[tuple[str, str, Kind, bool], ...], frozenset[str]]:
+    fields = tuple((f.name, f.metadata["key"] or f.name, f.metadata["kind"], f.default is MISSING)
+                   for f in dataclasses.fields(cls))
+    _SPECS[cls] = spec = (fields, frozenset(ENVELOPE_KEYS) | {key for _, key, _, _ in fields})
+    return spec
