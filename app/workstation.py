@@ -19,15 +19,9 @@ from . import paths
 from .remote_error import RemoteError
 from .desk_link import DeskLink
 from .keymap import load_keymap
-from .screens.copy_manager import CopyManagerScreen
-from .screens.help_screen import HelpScreen
-from .screens.history_screen import HistoryScreen
-from .screens.leaderboard_screen import LeaderboardScreen
 from .screens.margin_dialog import MarginDialog
-from .screens.notifications_screen import NotificationsScreen
 from .screens.order_ticket import OrderTicket
 from .screens.position_dialogs import CloseDialog, TpSlDialog
-from .screens.profile_screen import ProfileScreen
 from .screens.transfer_dialog import TransferDialog
 from .screens.upgrade_dialog import UpgradeDialog
 from .widgets.account_panel import AccountPanel
@@ -202,7 +196,11 @@ class Workstation(App):
     def action_transfer(self) -> None:
         self.push_screen(TransferDialog())
 
+    # The full screens are imported when first opened, not at start-up: with plotext (the profile's curves)
+    # and markdown-it (help) they are about 90 ms of the time to the first frame.
+
     def action_help(self) -> None:
+        from .screens.help_screen import HelpScreen
         self.push_screen(HelpScreen())
 
     @property
@@ -211,21 +209,24 @@ class Workstation(App):
         (`link.call`), which only the embedded engine offers."""
         return callable(getattr(self.link, "call", None))
 
-    def open_screen(self, make: Callable[[], Screen]) -> None:
-        """Push a screen of the copy-trading set, unless the same kind is already on top."""
+    def open_screen(self, make: Callable[[], Screen], *, stack: bool = False) -> None:
+        """Push a screen of the copy-trading set, unless the same kind is already on top (`stack`: push it
+        anyway, as a profile opened from another profile's copier list)."""
         if not self.engine_screens:
             self.notify("This screen needs the embedded engine: it is not served over --connect yet",
                         severity="warning")
             return
         screen = make()
-        if type(self.screen) is not type(screen) or isinstance(screen, ProfileScreen):
+        if stack or type(self.screen) is not type(screen):
             self.push_screen(screen)
 
     def action_leaderboard(self) -> None:
+        from .screens.leaderboard_screen import LeaderboardScreen
         self.open_screen(LeaderboardScreen)
 
     def action_profile(self, lead: str) -> None:
-        self.open_screen(lambda: ProfileScreen(lead))
+        from .screens.profile_screen import ProfileScreen
+        self.open_screen(lambda: ProfileScreen(lead), stack=True)
 
     def action_my_profile(self) -> None:
         if not (self.view or {}).get("is_lead"):
@@ -235,12 +236,15 @@ class Workstation(App):
         self.action_profile(self.link.user)
 
     def action_copy_manager(self) -> None:
+        from .screens.copy_manager import CopyManagerScreen
         self.open_screen(CopyManagerScreen)
 
     def action_history(self) -> None:
+        from .screens.history_screen import HistoryScreen
         self.open_screen(HistoryScreen)
 
     def action_notifications(self) -> None:
+        from .screens.notifications_screen import NotificationsScreen
         self.open_screen(NotificationsScreen)
 
     def action_upgrade(self) -> None:
