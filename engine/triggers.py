@@ -43,7 +43,8 @@ class TriggerBook:
         """`put` many (key, level, direction) at once — a fan-out's new copies, a book rebuilt at start: a
         large batch is merged into the sorted levels in one sort instead of one binary insertion per key."""
         up, down, where = [], [], self._where
-        for key, level, direction in placements:
+        latest = {key: (level, direction) for key, level, direction in placements}  # as put after put: last wins
+        for key, (level, direction) in latest.items():
             self.discard(key)
             if level is None:
                 continue
