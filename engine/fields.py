@@ -149,8 +149,7 @@ def arg(kind: Kind, default: Any = MISSING, *, key: str | None = None) -> Any:
 
 
 def parse_fields(cls: type, line: dict, action: str) -> Any:
-    spec = _SPECS.get(cls) or _spec(cls)
-    fields, known = spec
+    fields, known = _SPECS.get(cls) or _spec(cls)
     values = {}
     for name, key, kind, required in fields:
         raw = line.get(key, MISSING)

@@ -40,12 +40,9 @@ class RiskIndex:
         """Recompute liquidation prices of the accounts changed since the last look. Returns their symbols."""
         touched = self.exchange.changes.touched
         accounts = self.exchange.accounts
-        return self.refresh_all(accounts[name] for name in self._drain(touched) if name in accounts)
-
-    @staticmethod
-    def _drain(names: set[str]):
-        while names:
-            yield names.pop()
+        names = list(touched)
+        touched.clear()
+        return self.refresh_all(accounts[name] for name in names if name in accounts)
 
     def refresh_all(self, accounts) -> set[str]:
         """`refresh` each account, placing the new levels in the books in one batch per symbol."""

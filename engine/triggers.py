@@ -32,16 +32,12 @@ class TriggerBook:
 
     def put(self, key: Hashable, level: Decimal | None, direction: int) -> None:
         """Place (or move) `key` at `level`; a level of None removes it."""
-        self.discard(key)
-        if level is None:
-            return
-        entry = (level, key)
-        (self._up if direction == UP else self._down).add(entry)
-        self._where[key] = (direction, entry)
+        self.put_many(((key, level, direction),))
 
     def put_many(self, placements: Iterable[tuple[Hashable, Decimal, int]]) -> None:
-        """`put` many (key, level, direction) at once — a fan-out's new copies, a book rebuilt at start: a
-        large batch is merged into the sorted levels in one sort instead of one binary insertion per key."""
+        """Place many (key, level, direction) at once, a key given twice where its last placement says. A large
+        batch (a fan-out's new copies, a book rebuilt at start) is merged into the sorted levels in one sort
+        instead of one binary insertion per key."""
         up, down, where = [], [], self._where
         latest = {key: (level, direction) for key, level, direction in placements}  # as put after put: last wins
         for key, (level, direction) in latest.items():
