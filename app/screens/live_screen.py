@@ -42,7 +42,9 @@ class LiveScreen(Screen):
 
     async def _load(self, build: Callable[[Desk], Any]) -> None:
         view = await self.app.link.call(build)
-        if not self.is_attached:  # dismissed (or the app closed) while the view was on its way
+        # Dismissed, or the app closing, while the view was on its way: a screen being pruned has lost (or is
+        # losing) its widgets before its workers are cancelled. (Textual's own checks read `_pruning` too.)
+        if not self.is_attached or self._pruning or self._closing:
             return
         self.view = view
         with self.app.batch_update():
