@@ -104,6 +104,9 @@ class Exchange:
         # The last sequence number of each record kind that a snapshot has reported.
         self.reported: dict[str, int] = {"notifications": 0, "liquidations": 0, "outcomes": 0}
         self.events: list[Any] = []
+        # Liquidation and ADL fills waiting for the trade listeners, each with the qty its position held before
+        # (see settle_risk).
+        self.forced_fills: list[tuple[Any, Any, Any]] = []
         # When each kind of due work last ran (engine time).
         self.schedule: dict[str, int] = {}
         # meta() runs on every commit: texts kept with what they were made from, see _config_text.
@@ -132,11 +135,22 @@ class Exchange:
         return result
 
     def settle_risk(self) -> None:
-        """Re-price the liquidation of every account this command touched, and liquidate what crossed."""
+        """Re-price the liquidation of every account this command touched, and liquidate what crossed.
+
+        Liquidation and ADL fills reach the trade listeners (a liquidated lead's copiers close too) only once
+        the liquidation that made them is fully settled and recorded: an ADL runs inside another account's
+        bankruptcy, and what the listeners do (copiers closing at market, with their own deficits) must not
+        mix into that account's insurance figures. What they do may in turn liquidate: settle again."""
         from .liquidation import check_symbol
-        for symbol in sorted(self.risk.refresh_touched()):
-            if symbol in self.markets:
-                check_symbol(self, symbol)
+        while True:
+            for symbol in sorted(self.risk.refresh_touched()):
+                if symbol in self.markets:
+                    check_symbol(self, symbol)
+            if not self.forced_fills:
+                return
+            forced, self.forced_fills = self.forced_fills, []
+            for account, fill, held in forced:
+                self.after_trade(account, fill, held)
 
     def advance_to(self, target_ms: int) -> None:
         """Move engine time forward, running everything that falls due on the way, in time order."""
@@ -198,9 +212,10 @@ class Exchange:
         book.put(("tp",) + position.key(), position.tp, UP if long else DOWN)
         book.put(("sl",) + position.key(), position.sl, DOWN if long else UP)
 
-    def after_trade(self, account: Any, fill: Any) -> None:
+    def after_trade(self, account: Any, fill: Any, held: Any = None) -> None:
+        """`held`: the qty the position had before `fill`, when it may have changed since (a forced fill)."""
         for listener in self.trade_listeners:
-            listener(self, account, fill)
+            listener(self, account, fill, held)
 
     def check_manual(self, account: Any, position: Any) -> None:
         for guard in self.manual_guards:

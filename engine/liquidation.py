@@ -131,9 +131,12 @@ def _record(exchange: "Exchange", account: TradingAccount, position: Position, q
 def _close_at(exchange: "Exchange", account: TradingAccount, position: Position, qty: Decimal, price: Decimal,
               kind: str) -> Fill:
     from .trading import apply_fill
-    return apply_fill(exchange, account, exchange.instruments[position.symbol], position.lead, -position.side, qty,
+    held = position.qty
+    fill = apply_fill(exchange, account, exchange.instruments[position.symbol], position.lead, -position.side, qty,
                       price, leverage=position.leverage, margin_mode=position.margin_mode, fee_rate=ZERO, kind=kind,
                       ref=f"{kind}:{account.id}")
+    exchange.forced_fills.append((account, fill, held))  # for the trade listeners, once risk settles
+    return fill
 
 
 def liquidate_isolated(exchange: "Exchange", account: TradingAccount, position: Position) -> None:

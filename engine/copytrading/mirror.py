@@ -29,19 +29,27 @@ class CopyFailed(Exception):
         self.code, self.message = code, message
 
 
-def on_trade(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
-    """Trade listener: a fill in an elite account on a lead symbol is a lead order, if equity allows."""
-    if account.kind != WalletKind.ELITE or fill.kind != "trade":
+# Why a copy closed with no close by the lead's own hand (SPEC §7.3: every lead fill is mirrored).
+FORCED_CLOSES = {"liquidation": "the lead's position was liquidated",
+                 "adl": "the lead's position was auto-deleveraged"}
+
+
+def on_trade(exchange: Exchange, account: TradingAccount, fill: Fill, held: Decimal | None = None) -> None:
+    """Trade listener: a fill in an elite account on a lead symbol is a lead order, if equity allows — the
+    lead's own trades and the liquidation and ADL fills forced on it alike. `held`: the lead's qty before
+    the fill, for a fill whose position may have moved again since."""
+    if account.kind != WalletKind.ELITE:
         return
     lead = exchange.leads.get(account.user)
     if lead is None or fill.symbol not in lead.symbols:
         return
     if elite_equity(exchange, lead.user) < exchange.config.elite_min_equity:
         return  # executed for the lead, not broadcast (it still counts in the lead's win rate)
-    broadcast(exchange, lead, account, fill)
+    broadcast(exchange, lead, account, fill, held)
 
 
-def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fill) -> list[Outcome]:
+def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fill,
+              held: Decimal | None = None) -> list[Outcome]:
     instrument = exchange.instruments[fill.symbol]
     lead_order = f"L{fill.seq}"
     close_qty = fill.closed_qty
@@ -49,8 +57,9 @@ def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fil
     after = account.positions.get((fill.symbol, ""))
     fraction = ZERO
     if close_qty:
-        before = close_qty if after is None or after.side == fill.side else after.qty + close_qty
-        fraction = close_qty / before
+        if held is None:
+            held = close_qty if after is None or after.side == fill.side else after.qty + close_qty
+        fraction = close_qty / held
     outcomes = []
     append = exchange.changes.append
     for relation in list(lead.copiers.values()):
@@ -88,8 +97,8 @@ def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: 
                 closed = _fill(exchange, account, instrument, relation, -position.side, qty, position.leverage,
                                position.margin_mode)
                 if not open_qty:
-                    return _outcome(exchange, relation, fill, lead_order, "close", "filled", qty=closed.qty,
-                                    price=closed.price)
+                    return _outcome(exchange, relation, fill, lead_order, "close", "filled",
+                                    message=FORCED_CLOSES.get(fill.kind), qty=closed.qty, price=closed.price)
     elif position is not None and position.side != fill.side:
         # A copy left on the other side (the lead's close of it could not be mirrored: it rounded below one
         # step): the lead now opens this way, so that copy closes first, as on a lead reverse. Netted

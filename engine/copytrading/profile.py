@@ -118,7 +118,9 @@ def on_fill(exchange: Exchange, account, fill) -> None:
     lead = exchange.leads.get(account.user)
     if lead is None or fill.symbol not in lead.symbols:
         return
-    broadcast = elite_equity(exchange, lead.user) >= exchange.config.elite_min_equity and fill.kind == "trade"
+    # A forced fill is mirrored once its liquidation has settled, after its fee: equity within that fee of the
+    # minimum can make this flag differ from what was mirrored.
+    broadcast = elite_equity(exchange, lead.user) >= exchange.config.elite_min_equity
     record = LeadTrade(exchange.next_id("lead_trade"), lead.user, fill.at_ms, fill.symbol,
                        fill.realized_pnl - fill.fee, fill.at_ms - (fill.opened_ms or fill.at_ms), broadcast)
     history(exchange, lead.user).trades.append(record)

@@ -1,0 +1,125 @@
+"""A lead's liquidation and auto-deleveraging are lead fills (SPEC §5, §7.3), mirrored to every copier
+once they have settled, on the scenario copy_lead_liquidation. Figures are worked out in the scenario's
+comments: no spread, no impact, taker fee 0.05%, liquidation fee 0.1%, small BTCUSDT tiers."""
+import pytest
+
+from copy_scenarios import play, position, relation
+
+
+@pytest.fixture(scope="module")
+def played():
+    return play("copy_lead_liquidation.jsonl")
+
+
+def _closes(played, lead_order):
+    return {o["copier"]: (o["status"], o["code"], o["qty"], o["price"], o["message"])
+            for o in played.outcomes(kind="close", lead_order=lead_order)}
+
+
+def _balances(snapshot, *copiers):
+    return [snapshot["users"][copier]["copy"]["wallet_balance"] for copier in copiers]
+
+
+def test_a_partial_liquidation_of_the_lead_closes_the_same_half_of_every_copy(played):
+    opened, partial = played.snapshots[0], played.snapshots[1]
+    assert [(l["user"], l["kind"], l["qty"], l["price"], l["fee"]) for l in partial["liquidations"]] == [
+        ("alice", "partial", "10", "900", "9")]
+    lead_order = played.outcomes(kind="close")[0]["lead_order"]
+    assert _closes(played, lead_order) == {
+        "bob": ("filled", None, "1", "900", "the lead's position was liquidated"),
+        "carol": ("filled", None, "0.3", "900", "the lead's position was liquidated"),
+        # dave closed his copy by hand before: one outcome still, saying why nothing was closed.
+        "dave": ("failed", "NOTHING_TO_CLOSE", None, None, "no BTCUSDT copy position of alice to close")}
+    # bob: 999 − 100 realized − 0.45 fee; carol: 999.7 − 30 − 0.135.
+    assert _balances(opened, "bob", "carol") == ["999", "999.7"]
+    assert _balances(partial, "bob", "carol") == ["898.55", "969.565"]
+    bob = position(partial, "bob", "copy", "BTCUSDT", "alice")
+    assert (bob["qty"], bob["margin"], bob["realized_pnl"]) == ("1", "200", "-100")
+    carol = position(partial, "carol", "copy", "BTCUSDT", "alice")
+    assert (carol["qty"], carol["margin"]) == ("0.3", "60")
+    assert partial["users"]["alice"]["elite"]["wallet_balance"] == "3981"
+
+
+def test_a_full_liquidation_of_the_lead_closes_the_rest_and_settles_the_copy_orders(played):
+    full = played.snapshots[2]
+    assert [(l["user"], l["kind"], l["qty"], l["insurance"]) for l in full["liquidations"]] == [
+        ("alice", "full", "10", "-75")]
+    assert full["insurance_fund"] == "934"
+    lead_order = played.outcomes(kind="close")[-4]["lead_order"]
+    assert _closes(played, lead_order)["bob"] == ("filled", None, "1", "880", "the lead's position was liquidated")
+    assert _closes(played, lead_order)["carol"][2:4] == ("0.3", "880")
+    assert position(full, "bob", "copy", "BTCUSDT", "alice") is None
+    assert position(full, "carol", "copy", "BTCUSDT", "alice") is None
+    # bob: 898.55 − 120 − 0.44; carol: 969.565 − 36 − 0.132.
+    assert _balances(full, "bob", "carol") == ["778.11", "933.433"]
+    # The copy order closed in full: bob's −220 realized less 1 + 0.45 + 0.44 of fees.
+    assert relation(full, "bob", "alice")["cum_realized_pnl"] == "-221.89"
+    assert relation(full, "carol", "alice")["cum_realized_pnl"] == "-66.567"
+
+
+def test_auto_deleveraging_the_lead_is_mirrored_once_the_bankruptcy_has_settled(played):
+    adl = played.snapshots[3]
+    assert [(l["user"], l["kind"], l["qty"], l["price"], l["insurance"]) for l in adl["liquidations"]] == [
+        ("alice", "adl", "3.133", "836", "0"), ("erin", "full", "10", "700", "-934")]
+    assert adl["insurance_fund"] == "0"
+    lead_order = played.outcomes(kind="close")[-1]["lead_order"]
+    # 3.133 of alice's 10: each copy closes 31.33%, rounded down to the 0.001 step, at its own price.
+    assert _closes(played, lead_order) == {
+        copier: ("filled", None, qty, "700", "the lead's position was auto-deleveraged")
+        for copier, qty in (("bob", "0.313"), ("carol", "0.093"), ("dave", "0.313"))}
+    # bob: 778.11 − 0.44 open fee + 56.34 − 0.10955; carol: 933.433 − 0.132 + 16.74 − 0.03255.
+    assert _balances(adl, "bob", "carol", "dave") == ["833.90045", "950.00845", "1053.79045"]
+    assert position(adl, "bob", "copy", "BTCUSDT", "alice")["qty"] == "0.687"
+    assert position(adl, "alice", "elite", "BTCUSDT")["qty"] == "6.867"
+    assert adl["users"]["alice"]["elite"]["wallet_balance"] == "2989.452"
+    assert adl["ledger"]["sum"] == "0"
+
+
+def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
+    """SPEC §7.1: fills of an elite account under 500 USDT of equity are not lead orders, forced ones alike."""
+    from conftest import run
+    from engine.exchange import Exchange
+
+    exchange = Exchange()
+    for line in ({"do": "config", "slippage_bps": "0", "impact_bps": "0"},
+                 {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
+                 {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "600"},
+                 {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
+                 {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "600"},
+                 {"do": "user", "name": "bob"}, {"do": "deposit", "user": "bob", "amount": "1000"},
+                 {"do": "transfer", "user": "bob", "from": "funding", "to": "copy", "amount": "1000"},
+                 {"do": "follow", "user": "bob", "lead": "alice", "mode": "ratio", "ratio": "0.1", "leverage": 2},
+                 # 0.1 at 50x: margin 100, fee 2.5 (equity 597.5: a lead order); bob copies 0.01 at 2x.
+                 {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                  "qty": "0.1", "leverage": 50, "margin_mode": "isolated"}):
+        run(exchange, line)
+    exchange.take_events()
+    # 49,000: alice is liquidated (margin 100 − loss 100), leaving 497.5 of equity: under 500, not broadcast.
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "49000"})
+    assert not [e for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"]
+    snapshot = run(exchange, {"do": "snapshot"})
+    assert [l["user"] for l in snapshot["liquidations"]] == ["alice"]
+    assert position(snapshot, "bob", "copy", "BTCUSDT", "alice")["qty"] == "0.01"
+
+
+def test_a_cut_and_a_close_in_one_tick_are_each_mirrored_by_the_fraction_they_closed():
+    """The two fills of one liquidation reach the copiers after both: each by the qty alice held before it."""
+    from app.replay import load_scenario
+    from conftest import run
+    from copy_scenarios import SCENARIOS
+    from engine.exchange import Exchange
+
+    exchange = Exchange()
+    for line in load_scenario(SCENARIOS / "copy_lead_liquidation.jsonl"):
+        if line.command == {"do": "price", "symbol": "BTCUSDT", "mark": "900"}:
+            break
+        run(exchange, line.command)
+    exchange.take_events()
+    # Straight to 880: keep 9,000 / 880 → 10.227 of 20 (cut 9.773), still unhealthy, then closed whole.
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "880"})
+    mirrored = [(fill.qty, {o.copier: o.qty for o in outcomes if o.status == "filled"})
+                for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"
+                for _kind, _lead, _order, fill, outcomes in [e]]
+    # 9.773 / 20 = 48.865%: bob 0.977 of 2, carol 0.293 of 0.6; then the whole rest of each.
+    assert [(str(qty), {c: str(q) for c, q in closed.items()}) for qty, closed in mirrored] == [
+        ("9.773", {"bob": "0.977", "carol": "0.293"}), ("10.227", {"bob": "1.023", "carol": "0.307"})]
