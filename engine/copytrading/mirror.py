@@ -109,7 +109,10 @@ def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: 
         opened = _open(exchange, lead, relation, account, instrument, fill, open_qty, lead_position)
     except CopyFailed as failure:
         count_failure(exchange, lead, relation)
-        return _outcome(exchange, relation, fill, lead_order, "open", "failed", failure.code, failure.message)
+        message = failure.message
+        if closed is not None:  # a reverse: its one outcome must not hide that the copy did close
+            message = f"your {fmt(closed.qty)} copy closed at {fmt(closed.price)}; the reopen failed: {message}"
+        return _outcome(exchange, relation, fill, lead_order, "open", "failed", failure.code, message)
     count_success(exchange, relation)
     record = open_copy_order(exchange, relation.copier, relation.lead, lead_order, opened)
     return _outcome(exchange, relation, fill, lead_order, "open", "filled", qty=record.qty, price=opened.price)

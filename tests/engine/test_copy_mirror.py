@@ -190,3 +190,35 @@ def test_slippage_protection_never_blocks_a_close(slippage):
     # Realized 0.01 × (49,599 − 50,399) = −8; fee 0.247995: 999.748005 − 8 − 0.247995.
     assert slippage.final["users"]["bob"]["copy"]["wallet_balance"] == "991.50001"
     assert relation(slippage.final, "bob", "alice")["cum_realized_pnl"] == "-8.49999"
+
+
+def test_a_reverse_whose_reopen_fails_says_the_copy_closed():
+    """One outcome per lead fill (SPEC §7.3): a reverse's failed reopen still tells that the close went through."""
+    from conftest import run
+    from engine.exchange import Exchange
+
+    exchange = Exchange()
+    for line in ({"do": "config", "slippage_bps": "0", "impact_bps": "0"},
+                 {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
+                 {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "20000"},
+                 {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
+                 {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "20000"},
+                 {"do": "user", "name": "erin"}, {"do": "deposit", "user": "erin", "amount": "110"},
+                 {"do": "transfer", "user": "erin", "from": "funding", "to": "copy", "amount": "110"},
+                 {"do": "follow", "user": "erin", "lead": "alice", "mode": "ratio", "ratio": "0.1"},
+                 # erin copies 0.02 at 10x isolated: margin 100, fee 0.5 → 109.5.
+                 {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                  "qty": "0.2", "leverage": 10, "margin_mode": "isolated"},
+                 {"do": "price", "symbol": "BTCUSDT", "mark": "46000"}):
+        run(exchange, line)
+    # alice sells 0.4: closes her 0.2, opens 0.2 short. erin closes 0.02 at 46,000 (−80, fee 0.46 → 29.04) and
+    # cannot reopen 0.02 short: margin 92 + fee 0.46.
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "sell",
+                   "qty": "0.4", "leverage": 10, "margin_mode": "isolated"})
+    snapshot = run(exchange, {"do": "snapshot"})
+    reverse = [o for o in snapshot["copy"]["outcomes"] if o["lead_order"] != "L1"]
+    assert [(o["kind"], o["status"], o["code"], o["message"]) for o in reverse] == [
+        ("open", "failed", "INSUFFICIENT_BALANCE", "your 0.02 copy closed at 46000; the reopen failed: "
+         "Insufficient available balance: 92.46 USDT needed, 29.04 available in Copy")]
+    assert position(snapshot, "erin", "copy", "BTCUSDT", "alice") is None
+    assert snapshot["users"]["erin"]["copy"]["wallet_balance"] == "29.04"
