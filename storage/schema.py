@@ -109,6 +109,9 @@ MIGRATIONS: list[tuple[int, str]] = [
     (5, """
     DROP INDEX outcomes_lead;
     """),  # no read looks outcomes up by lead order, and a fan-out writes one outcome per copier
+    (6, """
+    ALTER TABLE copy_orders ADD COLUMN relation INTEGER;
+    """),  # the follow a copy order was opened under (NULL before: the newest follow of the pair)
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -9,16 +9,19 @@ from ..exchange import UNREPORTED_LIMIT, Exchange
 from ..fills import Fill
 from ..money import ZERO, usdt
 from .records import CopyOrder
+from .relations import Relation
 
 EXPLANATION = ("The position view averages every copied entry into one price; the per-order view keeps each "
                "copied lead order at its own entry and matches closes first-in, first-out. With several entries "
                "at different prices the two show different entry prices and realized PnL, while the totals agree.")
 
 
-def open_copy_order(exchange: Exchange, copier: str, lead: str, lead_order: str, fill: Fill) -> CopyOrder:
+def open_copy_order(exchange: Exchange, relation: Relation, lead_order: str, fill: Fill) -> CopyOrder:
     opened = fill.qty - fill.closed_qty
+    copier, lead = relation.copier, relation.lead
     record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
-                       opened, opened, fill.price, usdt(fill.fee * opened / fill.qty), ZERO, "open", fill.at_ms)
+                       opened, opened, fill.price, usdt(fill.fee * opened / fill.qty), ZERO, "open", fill.at_ms,
+                       relation=relation.seq)
     exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
     exchange.changes.save(record)
     return record

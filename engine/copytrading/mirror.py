@@ -114,7 +114,7 @@ def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: 
             message = f"your {fmt(closed.qty)} copy closed at {fmt(closed.price)}; the reopen failed: {message}"
         return _outcome(exchange, relation, fill, lead_order, "open", "failed", failure.code, message)
     count_success(exchange, relation)
-    record = open_copy_order(exchange, relation.copier, relation.lead, lead_order, opened)
+    record = open_copy_order(exchange, relation, lead_order, opened)
     return _outcome(exchange, relation, fill, lead_order, "open", "filled", qty=record.qty, price=opened.price)
 
 
@@ -184,8 +184,9 @@ def on_fill(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
     """Fill listener: any close in a copy account (mirrored, by hand, TP/SL, liquidation) closes copy orders."""
     if account.kind != WalletKind.COPY or not fill.closed_qty:
         return
-    relation = exchange.relations_by_pair.get((account.user, fill.lead))
+    newest = exchange.relations_by_pair.get((account.user, fill.lead))
     for record in match_close(exchange, account.user, fill.lead, fill):
+        relation = newest if record.relation is None else exchange.relations.get(record.relation)
         if relation is not None:
             relation.cum_realized_pnl += record.net_pnl
             relation.week_pnl += record.net_pnl

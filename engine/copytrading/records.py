@@ -51,7 +51,8 @@ class CopyOrder:
     """One copied lead order in the copier's per-order view (FIFO against later closes)."""
     TABLE: ClassVar[str] = "copy_orders"
     COLUMNS: ClassVar[tuple[str, ...]] = ("seq", "copier", "lead", "lead_order", "symbol", "side", "qty", "open_qty",
-                                          "entry_price", "fees", "realized_pnl", "status", "opened_ms", "closed_ms")
+                                          "entry_price", "fees", "realized_pnl", "status", "opened_ms", "closed_ms",
+                                          "relation")
     KEY: ClassVar[tuple[str, ...]] = ("seq",)
     # Open records, and closed ones a snapshot has yet to show (listed in the engine's meta).
     @staticmethod
@@ -73,6 +74,9 @@ class CopyOrder:
     status: str           # open | closed
     opened_ms: int
     closed_ms: int | None = None
+    # The follow it was copied under: its PnL is that follow's, even once the copier has unfollowed and
+    # followed the same lead again (None: recorded before this was kept; the newest follow of the pair).
+    relation: int | None = None
 
     def key(self) -> int:
         return self.seq
@@ -80,12 +84,12 @@ class CopyOrder:
     def row(self) -> tuple:
         return (self.seq, self.copier, self.lead, self.lead_order, self.symbol, self.side, to_units(self.qty),
                 to_units(self.open_qty), to_units(self.entry_price), to_units(self.fees),
-                to_units(self.realized_pnl), self.status, self.opened_ms, self.closed_ms)
+                to_units(self.realized_pnl), self.status, self.opened_ms, self.closed_ms, self.relation)
 
     @classmethod
     def from_row(cls, row: tuple) -> "CopyOrder":
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], from_units(row[6]), from_units(row[7]),
-                   from_units(row[8]), from_units(row[9]), from_units(row[10]), row[11], row[12], row[13])
+                   from_units(row[8]), from_units(row[9]), from_units(row[10]), row[11], row[12], row[13], row[14])
 
     @property
     def net_pnl(self) -> Decimal:

@@ -2,6 +2,7 @@
 import pytest
 
 from conftest import balance, rejects, run
+from copy_scenarios import play
 
 
 def _elite(exchange, name, **profile):
@@ -119,3 +120,12 @@ def test_a_first_protected_become_elite_without_an_elite_account_is_refused_clea
     error = rejects(exchange, {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"], "mode": "protected",
                                "collateral": "10"}, "INSUFFICIENT_BALANCE")
     assert "0.00 available in Elite" in error.message
+
+
+def test_a_copy_orders_pnl_stays_with_the_follow_it_was_copied_under():
+    played = play("copy_refollow.jsonl")
+    ended, active = (relation for relation in played.final["copy"]["relations"] if relation["copier"] == "bob")
+    # The leftover copy, opened before the unfollow: 40 − 0.5 − 0.52; the new one: 20 − 0.51 − 0.52.
+    assert (ended["status"], ended["cum_realized_pnl"]) == ("unfollowed", "38.98")
+    assert (active["status"], active["cum_realized_pnl"]) == ("active", "18.97")
+    assert played.final["users"]["bob"]["copy"]["wallet_balance"] == "5057.95"  # 5,000 − 1.01 + 60 − 1.04

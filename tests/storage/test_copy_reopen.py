@@ -91,3 +91,31 @@ def test_copy_orders_closed_before_a_reopen_still_show_in_the_next_snapshot(tmp_
     with Desk.open(tmp_path / "d.db") as desk:
         shown = desk.execute({"do": "snapshot", "of": ["users"]}).result["users"]["bob"]["copy"]["copy_orders"]
     assert [o["lead_order"] for o in shown] == ["L9"]
+
+
+def test_copy_orders_keep_their_follow_across_a_reopen_and_older_ones_fall_back_to_the_newest(tmp_path):
+    """Schema 6 records the follow a copy order was opened under. Copy orders written before it (the
+    column NULL, as migration 6 leaves them) count in the newest follow of the pair, as they always did."""
+    import sqlite3
+
+    from storage.schema import LATEST, schema_version
+    lines = _lines("copy_refollow.jsonl")
+    before_close = _until(lines, lambda l: l.get("do") == "snapshot")
+    rest = lines[len(before_close):]
+    for downgrade in (False, True):
+        path = tmp_path / f"refollow-{downgrade}.db"
+        with Desk.open(path) as desk:
+            for line in before_close:
+                assert desk.execute(line).accepted
+            assert sorted(record.relation for book in desk.exchange.copy_orders.values() for record in book) == [1, 2]
+        if downgrade:  # the database as schema 5 left it
+            conn = sqlite3.connect(path)
+            conn.executescript("ALTER TABLE copy_orders DROP COLUMN relation; PRAGMA user_version = 5;")
+            conn.close()
+        with Desk.open(path) as desk:
+            assert schema_version(desk.store.conn) == LATEST
+            for line in rest:
+                assert desk.execute(line).accepted
+            pnl = [(r.status, r.cum_realized_pnl) for r in desk.exchange.relations.values()]
+        assert pnl == ([("unfollowed", 0), ("active", Decimal("57.95"))] if downgrade else
+                       [("unfollowed", Decimal("38.98")), ("active", Decimal("18.97"))])
