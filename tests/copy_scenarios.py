@@ -94,3 +94,18 @@ def position(snapshot: dict, user: str, account: str, symbol: str, lead: str | N
         if held["symbol"] == symbol and held["lead"] == lead:
             return held
     return None
+
+
+def lead_and_copier(lead_funds: str, copier: str, copy_funds: str, **follow) -> Exchange:
+    """A fresh exchange with no spread or impact and BTCUSDT at 50,000: alice leads BTCUSDT with `lead_funds`
+    in Elite, `copier` follows her with `copy_funds` in Copy and the `follow` settings."""
+    exchange = Exchange()
+    run(exchange, {"do": "config", "slippage_bps": "0", "impact_bps": "0"},
+        {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
+        {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": lead_funds},
+        {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
+        {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": lead_funds},
+        {"do": "user", "name": copier}, {"do": "deposit", "user": copier, "amount": copy_funds},
+        {"do": "transfer", "user": copier, "from": "funding", "to": "copy", "amount": copy_funds},
+        {"do": "follow", "user": copier, "lead": "alice", **follow})
+    return exchange

@@ -3,7 +3,8 @@ once they have settled, on the scenario copy_lead_liquidation. Figures are worke
 comments: no spread, no impact, taker fee 0.05%, liquidation fee 0.1%, small BTCUSDT tiers."""
 import pytest
 
-from copy_scenarios import play, position, relation
+from conftest import run
+from copy_scenarios import lead_and_copier, play, position, relation
 
 
 @pytest.fixture(scope="module")
@@ -77,22 +78,10 @@ def test_auto_deleveraging_the_lead_is_mirrored_once_the_bankruptcy_has_settled(
 
 def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
     """SPEC §7.1: fills of an elite account under 500 USDT of equity are not lead orders, forced ones alike."""
-    from conftest import run
-    from engine.exchange import Exchange
-
-    exchange = Exchange()
-    for line in ({"do": "config", "slippage_bps": "0", "impact_bps": "0"},
-                 {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
-                 {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "600"},
-                 {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
-                 {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "600"},
-                 {"do": "user", "name": "bob"}, {"do": "deposit", "user": "bob", "amount": "1000"},
-                 {"do": "transfer", "user": "bob", "from": "funding", "to": "copy", "amount": "1000"},
-                 {"do": "follow", "user": "bob", "lead": "alice", "mode": "ratio", "ratio": "0.1", "leverage": 2},
-                 # 0.1 at 50x: margin 100, fee 2.5 (equity 597.5: a lead order); bob copies 0.01 at 2x.
-                 {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
-                  "qty": "0.1", "leverage": 50, "margin_mode": "isolated"}):
-        run(exchange, line)
+    exchange = lead_and_copier("600", "bob", "1000", mode="ratio", ratio="0.1", leverage=2)
+    # 0.1 at 50x: margin 100, fee 2.5 (equity 597.5: a lead order); bob copies 0.01 at 2x.
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.1", "leverage": 50, "margin_mode": "isolated"})
     exchange.take_events()
     # 49,000: alice is liquidated (margin 100 − loss 100), leaving 497.5 of equity: under 500, not broadcast.
     run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "49000"})
@@ -105,7 +94,6 @@ def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
 def test_a_cut_and_a_close_in_one_tick_are_each_mirrored_by_the_fraction_they_closed():
     """The two fills of one liquidation reach the copiers after both: each by the qty alice held before it."""
     from app.replay import load_scenario
-    from conftest import run
     from copy_scenarios import SCENARIOS
     from engine.exchange import Exchange
 

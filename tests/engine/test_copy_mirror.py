@@ -3,7 +3,8 @@ copy_slippage. Every figure is worked out by hand in the comments; fills are at 
 (no spread, no impact) unless the scenario says otherwise, taker fee 0.05%, maker fee 0.02%."""
 import pytest
 
-from copy_scenarios import play, position, relation
+from conftest import run
+from copy_scenarios import lead_and_copier, play, position, relation
 
 
 @pytest.fixture(scope="module")
@@ -194,23 +195,11 @@ def test_slippage_protection_never_blocks_a_close(slippage):
 
 def test_a_reverse_whose_reopen_fails_says_the_copy_closed():
     """One outcome per lead fill (SPEC §7.3): a reverse's failed reopen still tells that the close went through."""
-    from conftest import run
-    from engine.exchange import Exchange
-
-    exchange = Exchange()
-    for line in ({"do": "config", "slippage_bps": "0", "impact_bps": "0"},
-                 {"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
-                 {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "20000"},
-                 {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
-                 {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "20000"},
-                 {"do": "user", "name": "erin"}, {"do": "deposit", "user": "erin", "amount": "110"},
-                 {"do": "transfer", "user": "erin", "from": "funding", "to": "copy", "amount": "110"},
-                 {"do": "follow", "user": "erin", "lead": "alice", "mode": "ratio", "ratio": "0.1"},
-                 # erin copies 0.02 at 10x isolated: margin 100, fee 0.5 → 109.5.
-                 {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
-                  "qty": "0.2", "leverage": 10, "margin_mode": "isolated"},
-                 {"do": "price", "symbol": "BTCUSDT", "mark": "46000"}):
-        run(exchange, line)
+    exchange = lead_and_copier("20000", "erin", "110", mode="ratio", ratio="0.1")
+    # erin copies 0.02 at 10x isolated: margin 100, fee 0.5 → 109.5.
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.2", "leverage": 10, "margin_mode": "isolated"},
+        {"do": "price", "symbol": "BTCUSDT", "mark": "46000"})
     # alice sells 0.4: closes her 0.2, opens 0.2 short. erin closes 0.02 at 46,000 (−80, fee 0.46 → 29.04) and
     # cannot reopen 0.02 short: margin 92 + fee 0.46.
     run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "sell",
