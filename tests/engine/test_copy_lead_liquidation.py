@@ -111,3 +111,10 @@ def test_a_cut_and_a_close_in_one_tick_are_each_mirrored_by_the_fraction_they_cl
     # 9.773 / 20 = 48.865%: bob 0.977 of 2, carol 0.293 of 0.6; then the whole rest of each.
     assert [(str(qty), {c: str(q) for c, q in closed.items()}) for qty, closed in mirrored] == [
         ("9.773", {"bob": "0.977", "carol": "0.293"}), ("10.227", {"bob": "1.023", "carol": "0.307"})]
+
+
+def test_the_leads_liquidations_count_in_its_lead_pnl(played):
+    """Forced fills of a lead are lead orders (SPEC §7.1, §8): its PnL cannot hide a liquidation."""
+    # The cut −1,000, the full liquidation −1,125 (capped at the margin), the ADL +137.852; no fill fees.
+    alice = played.final["leads"]["alice"]
+    assert (alice["lead_pnl"], alice["gainers"], alice["losers"]) == ("-1987.148", 1, 2)
