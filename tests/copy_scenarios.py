@@ -43,6 +43,11 @@ class Played:
         return [n for n in found if n["user"] == user and (kind is None or n["kind"] == kind)]
 
 
+def scenario_lines(name: str) -> list[dict]:
+    """The commands of a scenario file, in order."""
+    return [line.command for line in load_scenario(SCENARIOS / name)]
+
+
 def play(name: str) -> Played:
     exchange = Exchange()
     snapshots: list[dict] = []

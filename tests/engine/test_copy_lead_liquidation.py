@@ -4,7 +4,8 @@ comments: no spread, no impact, taker fee 0.05%, liquidation fee 0.1%, small BTC
 import pytest
 
 from conftest import run
-from copy_scenarios import lead_and_copier, play, position, relation
+from copy_scenarios import lead_and_copier, play, position, relation, scenario_lines
+from engine.exchange import Exchange
 
 
 @pytest.fixture(scope="module")
@@ -93,15 +94,9 @@ def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
 
 def test_a_cut_and_a_close_in_one_tick_are_each_mirrored_by_the_fraction_they_closed():
     """The two fills of one liquidation reach the copiers after both: each by the qty alice held before it."""
-    from app.replay import load_scenario
-    from copy_scenarios import SCENARIOS
-    from engine.exchange import Exchange
-
+    lines = scenario_lines("copy_lead_liquidation.jsonl")
     exchange = Exchange()
-    for line in load_scenario(SCENARIOS / "copy_lead_liquidation.jsonl"):
-        if line.command == {"do": "price", "symbol": "BTCUSDT", "mark": "900"}:
-            break
-        run(exchange, line.command)
+    run(exchange, *lines[:lines.index({"do": "price", "symbol": "BTCUSDT", "mark": "900"})])
     exchange.take_events()
     # Straight to 880: keep 9,000 / 880 → 10.227 of 20 (cut 9.773), still unhealthy, then closed whole.
     run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "880"})

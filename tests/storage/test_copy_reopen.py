@@ -1,17 +1,14 @@
 """Reopening a desk in the middle of copy trading — relations, pending margin signals, running
 countdowns, open copy orders, closed copy orders not yet shown — gives back the same state, bit for
 bit, and the same snapshots."""
+import sqlite3
 from decimal import Decimal
 
 import pytest
 
-from app.replay import load_scenario
-from copy_scenarios import SCENARIOS, play
+from copy_scenarios import play, scenario_lines
 from storage.desk import Desk
-
-
-def _lines(name):
-    return [line.command for line in load_scenario(SCENARIOS / name)]
+from storage.schema import LATEST, schema_version
 
 
 def _until(lines, predicate):
@@ -22,7 +19,7 @@ def _until(lines, predicate):
 
 def test_pending_margin_signals_survive_a_reopen(tmp_path):
     # Stop right after M5, with M4 and M5 both still held.
-    lines = _until(_lines("copy_margin_sync.jsonl"), lambda l: l.get("delta") == "-357")
+    lines = _until(scenario_lines("copy_margin_sync.jsonl"), lambda l: l.get("delta") == "-357")
     with Desk.open(tmp_path / "d.db") as desk:
         for line in lines:
             assert desk.execute(line).accepted
@@ -40,7 +37,7 @@ def test_pending_margin_signals_survive_a_reopen(tmp_path):
 
 def test_a_running_countdown_survives_a_reopen(tmp_path):
     # Stop after lead order 20: bob's and dave's countdowns run until 2026-01-08.
-    lines = _lines("copy_failures.jsonl")
+    lines = scenario_lines("copy_failures.jsonl")
     twentieth = [i for i, line in enumerate(lines) if line["do"] == "order"][19]
     with Desk.open(tmp_path / "d.db") as desk:
         for line in lines[:twentieth + 1]:
@@ -63,7 +60,7 @@ def test_reopening_after_every_line_reproduces_state_and_snapshots(tmp_path, nam
     snapshots = []
     desk = Desk.open(path)
     try:
-        for line in _lines(name):
+        for line in scenario_lines(name):
             outcome = desk.execute(line)
             if line["do"] == "snapshot":
                 snapshots.append(outcome.result)
@@ -79,7 +76,7 @@ def test_reopening_after_every_line_reproduces_state_and_snapshots(tmp_path, nam
 
 def test_copy_orders_closed_before_a_reopen_still_show_in_the_next_snapshot(tmp_path):
     # copy_mirror up to alice's 50% close, then her reverse closes bob's L1 copy order.
-    lines = _until(_lines("copy_mirror.jsonl"), lambda l: l["do"] == "reverse")
+    lines = _until(scenario_lines("copy_mirror.jsonl"), lambda l: l["do"] == "reverse")
     with Desk.open(tmp_path / "d.db") as desk:
         for line in lines:
             desk.execute(line)
@@ -96,10 +93,7 @@ def test_copy_orders_closed_before_a_reopen_still_show_in_the_next_snapshot(tmp_
 def test_copy_orders_keep_their_follow_across_a_reopen_and_older_ones_fall_back_to_the_newest(tmp_path):
     """Schema 6 records the follow a copy order was opened under. Copy orders written before it (the
     column NULL, as migration 6 leaves them) count in the newest follow of the pair, as they always did."""
-    import sqlite3
-
-    from storage.schema import LATEST, schema_version
-    lines = _lines("copy_refollow.jsonl")
+    lines = scenario_lines("copy_refollow.jsonl")
     before_close = _until(lines, lambda l: l.get("do") == "snapshot")
     rest = lines[len(before_close):]
     for downgrade in (False, True):
