@@ -19,6 +19,13 @@ class WalletKind(StrEnum):
 
 TRADING = (WalletKind.FUTURES, WalletKind.COPY, WalletKind.ELITE)
 DORMANT_AFTER_MS = 30 * DAY
+
+
+def activity_day(ms: int) -> int:
+    """Activity is kept per UTC day (the start of it): an account last active on day D is dormant from day
+    D + 30. A copier's account is active with every mirrored fill, and recording the day rather than the
+    instant writes its account row once a day instead of once per lead order."""
+    return ms - ms % DAY
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
@@ -66,7 +73,7 @@ class TradingAccount:
     user: str
     kind: str
     restricted: bool = False
-    last_activity_ms: int = 0
+    last_activity_ms: int = 0   # the start of the UTC day of the last activity (see activity_day)
     # (symbol, lead) → Position; lead is "" outside the copy account.
     positions: dict = field(default_factory=dict)
     # order id → Order
@@ -83,4 +90,4 @@ class TradingAccount:
         return cls(row[0], row[1], row[2], bool(row[3]), row[4])
 
     def dormant(self, now_ms: int) -> bool:
-        return now_ms - self.last_activity_ms >= DORMANT_AFTER_MS
+        return now_ms - activity_day(self.last_activity_ms) >= DORMANT_AFTER_MS

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, Protocol
 
-from .accounts import TradingAccount, User, account_id
+from .accounts import TradingAccount, User, account_id, activity_day
 from .changes import Changes
 from .clock import DEFAULT_START_MS, format_time
 from .commands import Advance, Command, Envelope
@@ -260,7 +260,7 @@ class Exchange:
 
     def open_account(self, user: str, kind: str) -> TradingAccount:
         kind = str(kind)
-        account = TradingAccount(account_id(user, kind), user, kind, last_activity_ms=self.now_ms)
+        account = TradingAccount(account_id(user, kind), user, kind, last_activity_ms=activity_day(self.now_ms))
         self.accounts[account.id] = account
         self.ledger.open(account.id)
         self.changes.save(account)
@@ -268,8 +268,9 @@ class Exchange:
 
     def touch(self, account: TradingAccount) -> None:
         """Any action wakes a dormant account."""
-        if account.last_activity_ms != self.now_ms:
-            account.last_activity_ms = self.now_ms
+        day = activity_day(self.now_ms)
+        if account.last_activity_ms != day:
+            account.last_activity_ms = day
             self.changes.save(account)
 
     def remember(self, kind: str, records: list) -> None:

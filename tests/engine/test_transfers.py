@@ -89,6 +89,21 @@ def test_accounts_turn_dormant_after_thirty_days_and_wake_on_action(funded):
     assert not funded.accounts["alice:copy"].dormant(funded.now_ms)
 
 
+def test_dormancy_counts_whole_utc_days_and_a_day_of_activity_writes_the_account_once(funded):
+    # Active late on 5 January: dormant from 4 February 00:00 UTC (day 5 + 30), not a minute before.
+    run(funded, {"do": "transfer", "user": "alice", "from": "funding", "to": "copy", "amount": "10",
+                 "at": "2026-01-05T22:00:00Z"})
+    account = funded.accounts["alice:copy"]
+    funded.changes.clear()
+    run(funded, {"do": "transfer", "user": "alice", "from": "copy", "to": "funding", "amount": "1",
+                 "at": "2026-01-05T23:30:00Z"})
+    assert account.key() not in funded.changes.saved.get(type(account), {})  # the same day: no account row
+    run(funded, {"do": "advance", "to": "2026-02-03T23:59:59Z"})
+    assert not account.dormant(funded.now_ms)
+    run(funded, {"do": "advance", "to": "2026-02-04T00:00:00Z"})
+    assert account.dormant(funded.now_ms)
+
+
 def test_config_insurance_fund_is_moved_not_set(exchange):
     run(exchange, {"do": "config", "insurance_fund": "250"})
     assert exchange.ledger.balance("insurance_fund") == D("250")
