@@ -86,9 +86,10 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
             del account.positions[key]
             changes.delete(position)
             exchange.risk.forget(position)
-            # Its TP/SL go with it: left in the book they would close the next position on this key.
-            position.tp = position.sl = None
-            exchange.index_tp_sl(position)
+            if position.tp is not None or position.sl is not None:
+                # Its TP/SL go with it: left in the book they would close the next position on this key.
+                position.tp = position.sl = None
+                exchange.index_tp_sl(position)
             position = None
         else:
             changes.save(position)

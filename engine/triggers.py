@@ -32,7 +32,11 @@ class TriggerBook:
 
     def put(self, key: Hashable, level: Decimal | None, direction: int) -> None:
         """Place (or move) `key` at `level`; a level of None removes it."""
-        self.put_many(((key, level, direction),))
+        self.discard(key)
+        if level is not None:
+            entry = (level, key)
+            (self._up if direction == UP else self._down).add(entry)
+            self._where[key] = (direction, entry)
 
     def put_many(self, placements: Iterable[tuple[Hashable, Decimal, int]]) -> None:
         """Place many (key, level, direction) at once, a key given twice where its last placement says. A large
@@ -41,7 +45,8 @@ class TriggerBook:
         up, down, where = [], [], self._where
         latest = {key: (level, direction) for key, level, direction in placements}  # as put after put: last wins
         for key, (level, direction) in latest.items():
-            self.discard(key)
+            if key in where:
+                self.discard(key)
             if level is None:
                 continue
             entry = (level, key)
