@@ -18,10 +18,10 @@ EXPLANATION = ("The position view averages every copied entry into one price; th
 
 def open_copy_order(exchange: Exchange, relation: Relation, lead_order: str, fill: Fill) -> CopyOrder:
     opened = fill.qty - fill.closed_qty
+    fee = fill.fee if opened == fill.qty else usdt(fill.fee * opened / fill.qty)  # a reverse's open part
     copier, lead = relation.copier, relation.lead
     record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
-                       opened, opened, fill.price, usdt(fill.fee * opened / fill.qty), ZERO, "open", fill.at_ms,
-                       relation=relation.seq)
+                       opened, opened, fill.price, fee, ZERO, "open", fill.at_ms, relation=relation.seq)
     exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
     exchange.changes.save(record)
     return record
