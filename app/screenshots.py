@@ -10,6 +10,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from textual.widgets import Input
+
 from engine.clock import DAY
 from engine.money import fmt
 
@@ -88,6 +90,8 @@ async def capture(out: Path) -> list[Path]:
                 async def shot(name: str, *keys: str) -> None:
                     if keys:
                         await pilot.press(*keys)
+                    for field in app.screen.query(Input):
+                        field.cursor_blink = False  # a blinking cursor would be caught on or off by chance
                     await pilot.pause(0.6)
                     saved.append(Path(app.save_screenshot(f"{name}.svg", str(out))))
 

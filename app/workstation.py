@@ -15,6 +15,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from engine.clock import format_time
+
 from . import paths
 from .remote_error import RemoteError
 from .desk_link import DeskLink
@@ -76,7 +78,7 @@ class Workstation(App):
         self.leads: list[tuple[str, str]] = []  # (user, nickname) of every elite trader, for the palette
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header()  # the exchange's own time is in the subtitle: a demo or replayed desk keeps its own clock
         yield MarketStrip(id="market")
         with Horizontal(id="accounts"):
             for kind in KINDS:
@@ -113,8 +115,8 @@ class Workstation(App):
             return
         self.view = view
         connection = getattr(self.link, "connection", None)
-        self.sub_title = (f"{self.base_subtitle} · Funding {money(view['funding'])} USDT (t to transfer)"
-                          + (f" · {connection}" if connection else ""))
+        self.sub_title = (f"{self.base_subtitle} · {format_time(view['now_ms'])[11:19]} UTC · Funding "
+                          f"{money(view['funding'])} USDT (t to transfer)" + (f" · {connection}" if connection else ""))
         with self.batch_update():
             self.query_one(MarketStrip).show(view["markets"])
             for kind in KINDS:

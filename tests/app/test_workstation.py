@@ -6,6 +6,7 @@ from decimal import Decimal
 from textual.widgets import Static
 
 from app.screens.order_ticket import OrderTicket
+from engine.clock import HOUR, format_time
 from engine.money import fmt
 from tests_support import screen_text
 
@@ -89,3 +90,13 @@ async def test_a_rejected_order_gets_a_clear_message(station):
     assert "available in Futures" in str(ticket.query_one(".error", Static).render())
     assert isinstance(app.screen, OrderTicket)  # still open to fix the size
     assert positions(app, "futures") == []
+
+
+async def test_the_header_shows_the_exchange_time_and_no_wall_clock(station):
+    app, pilot = station
+    start = app.view["now_ms"]
+    outcome = await app.link.execute({"do": "advance", "by": "3h"})
+    assert outcome.accepted, outcome.message
+    await until(pilot, lambda: app.view["now_ms"] >= start + 3 * HOUR)
+    await until(pilot, lambda: f"· {format_time(app.view['now_ms'])[11:19]} UTC ·" in app.sub_title)
+    assert not app.screen.query("HeaderClock")  # a wall clock would disagree with a demo's or a replay's time
