@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from ..accounts import WalletKind
 from ..clock import DAY, format_time
-from ..exchange import DUE_WORK, FILL_LISTENERS, TRANSFER_LISTENERS, Exchange
+from ..exchange import DUE_WORK, TRADE_LISTENERS, TRANSFER_LISTENERS, Exchange
 from ..money import ZERO, fmt, from_units, to_units
 from ..performance import investment, max_drawdown, nav_series, sharpe, trade_stats
 from ..snapshot import SECTION_BUILDERS
@@ -112,14 +112,14 @@ def record_transfer(exchange: Exchange, lead: str, amount: Decimal) -> None:
     exchange.changes.append(record)
 
 
-def on_fill(exchange: Exchange, account, fill) -> None:
+def on_trade(exchange: Exchange, account, fill, held=None) -> None:
+    """Trade listener, as the mirror is: a forced fill reaches both once its liquidation has settled (after its
+    fee), so a close counts as a lead order exactly when it was mirrored as one."""
     if account.kind != WalletKind.ELITE or not fill.closed_qty:
         return
     lead = exchange.leads.get(account.user)
     if lead is None or fill.symbol not in lead.symbols:
         return
-    # A forced fill is mirrored once its liquidation has settled, after its fee: equity within that fee of the
-    # minimum can make this flag differ from what was mirrored.
     broadcast = elite_equity(exchange, lead.user) >= exchange.config.elite_min_equity
     record = LeadTrade(exchange.next_id("lead_trade"), lead.user, fill.at_ms, fill.symbol,
                        fill.realized_pnl - fill.fee, fill.at_ms - (fill.opened_ms or fill.at_ms), broadcast)
@@ -222,4 +222,4 @@ def on_transfer(exchange: Exchange, user: str, source: str, target: str, amount:
 SECTION_BUILDERS["leads"] = leads_section
 TRANSFER_LISTENERS.append(on_transfer)
 DUE_WORK.append(DailySeries())
-FILL_LISTENERS.append(on_fill)
+TRADE_LISTENERS.append(on_trade)

@@ -1,10 +1,13 @@
 """A lead's liquidation and auto-deleveraging are lead fills (SPEC §5, §7.3), mirrored to every copier
 once they have settled, on the scenario copy_lead_liquidation. Figures are worked out in the scenario's
 comments: no spread, no impact, taker fee 0.05%, liquidation fee 0.1%, small BTCUSDT tiers."""
+from decimal import Decimal
+
 import pytest
 
 from conftest import run
 from copy_scenarios import lead_and_copier, play, position, relation, scenario_lines
+from engine.copytrading.profile import history
 from engine.exchange import Exchange
 
 
@@ -90,6 +93,21 @@ def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
     snapshot = run(exchange, {"do": "snapshot"})
     assert [l["user"] for l in snapshot["liquidations"]] == ["alice"]
     assert position(snapshot, "bob", "copy", "BTCUSDT", "alice")["qty"] == "0.01"
+    assert not history(exchange, "alice").trades[-1].broadcast  # nor is it a lead order in her record
+
+
+def test_a_liquidation_counts_as_a_lead_order_only_if_it_was_mirrored_as_one():
+    """Between the fill and its fee the lead's equity is still ≥ 500: the record must not say "lead order"."""
+    exchange = lead_and_copier("600", "bob", "1000", mode="ratio", ratio="0.1", leverage=2)
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.1", "leverage": 50, "margin_mode": "isolated"})
+    exchange.take_events()
+    # 49,100: the fill loses 90 (equity 507.5), then the 10 of margin left goes to the fee and the fund: 497.5.
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "49100"})
+    assert not [e for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"]
+    liquidated = history(exchange, "alice").trades[-1]
+    assert (liquidated.pnl, liquidated.broadcast) == (Decimal("-90"), False)
+    assert run(exchange, {"do": "snapshot"})["users"]["alice"]["elite"]["wallet_balance"] == "497.5"
 
 
 def test_a_cut_and_a_close_in_one_tick_are_each_mirrored_by_the_fraction_they_closed():
