@@ -80,16 +80,22 @@ def test_auto_deleveraging_the_lead_is_mirrored_once_the_bankruptcy_has_settled(
     assert adl["ledger"]["sum"] == "0"
 
 
-def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
-    """SPEC §7.1: fills of an elite account under 500 USDT of equity are not lead orders, forced ones alike."""
+def _small_lead_liquidated_at(mark: str) -> tuple[Exchange, list]:
+    """alice (600 USDT of elite equity) opens 0.1 at 50x — margin 100, fee 2.5: equity 597.5, a lead order; bob
+    copies 0.01 at 2x — then the mark goes to `mark`, which liquidates her. Returns the lead-order events it made."""
     exchange = lead_and_copier("600", "bob", "1000", mode="ratio", ratio="0.1", leverage=2)
-    # 0.1 at 50x: margin 100, fee 2.5 (equity 597.5: a lead order); bob copies 0.01 at 2x.
     run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
                    "qty": "0.1", "leverage": 50, "margin_mode": "isolated"})
     exchange.take_events()
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": mark})
+    return exchange, [e for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"]
+
+
+def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
+    """SPEC §7.1: fills of an elite account under 500 USDT of equity are not lead orders, forced ones alike."""
     # 49,000: alice is liquidated (margin 100 − loss 100), leaving 497.5 of equity: under 500, not broadcast.
-    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "49000"})
-    assert not [e for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"]
+    exchange, lead_orders = _small_lead_liquidated_at("49000")
+    assert not lead_orders
     snapshot = run(exchange, {"do": "snapshot"})
     assert [l["user"] for l in snapshot["liquidations"]] == ["alice"]
     assert position(snapshot, "bob", "copy", "BTCUSDT", "alice")["qty"] == "0.01"
@@ -98,13 +104,9 @@ def test_a_lead_below_the_minimum_equity_is_liquidated_without_broadcasting():
 
 def test_a_liquidation_counts_as_a_lead_order_only_if_it_was_mirrored_as_one():
     """Between the fill and its fee the lead's equity is still ≥ 500: the record must not say "lead order"."""
-    exchange = lead_and_copier("600", "bob", "1000", mode="ratio", ratio="0.1", leverage=2)
-    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
-                   "qty": "0.1", "leverage": 50, "margin_mode": "isolated"})
-    exchange.take_events()
     # 49,100: the fill loses 90 (equity 507.5), then the 10 of margin left goes to the fee and the fund: 497.5.
-    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "49100"})
-    assert not [e for e in exchange.take_events() if isinstance(e, tuple) and e[0] == "lead_order"]
+    exchange, lead_orders = _small_lead_liquidated_at("49100")
+    assert not lead_orders
     liquidated = history(exchange, "alice").trades[-1]
     assert (liquidated.pnl, liquidated.broadcast) == (Decimal("-90"), False)
     assert run(exchange, {"do": "snapshot"})["users"]["alice"]["elite"]["wallet_balance"] == "497.5"
