@@ -26,6 +26,8 @@ def activity_day(ms: int) -> int:
     D + 30. A copier's account is active with every mirrored fill, and recording the day rather than the
     instant writes its account row once a day instead of once per lead order."""
     return ms - ms % DAY
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
