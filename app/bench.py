@@ -65,6 +65,7 @@ class Sizes:
 
 
 TICK_LEADS = 10
+KEYPRESS_PATIENCE_S = 60  # a loaded CI machine is slow, but never this slow
 FULL = Sizes(fanout=10_000, fanout_small=1_000, tick_copiers=10_000, replay_lines=50_000, startup_copiers=10_000,
              ui_copiers=2_000, runs=5, replay_runs=3, idle_ticks=2_000)
 QUICK = Sizes(fanout=300, fanout_small=100, tick_copiers=200, replay_lines=2_000, startup_copiers=300,
@@ -498,25 +499,30 @@ def bench_keypress(folder: Path, copiers: int, runs: int) -> dict:
     app = Workstation(DeskLink(service, LEAD))
     times, during = [], 0
 
+    async def until(done: Callable[[], bool], what: str, step: float = 0.0005) -> None:
+        """Wait for `done`; a bench that never finishes would be worse than one that says where it stopped."""
+        deadline = time.perf_counter() + KEYPRESS_PATIENCE_S
+        while not done():
+            if time.perf_counter() > deadline:
+                raise BenchError(f"{what} did not happen within {KEYPRESS_PATIENCE_S} s")
+            await asyncio.sleep(step)
+
     async def presses() -> None:
         nonlocal during
         async with app.run_test(size=SCREEN) as pilot:
-            while app.first_frame is None:
-                await asyncio.sleep(0.01)
+            await until(lambda: app.first_frame is not None, "the workstation's first frame", 0.01)
             for _ in range(runs):
                 fanout = service.submit(lead_order("buy", clock))
-                while not fanout.running() and not fanout.done():
-                    await asyncio.sleep(0.0005)
+                await until(lambda: fanout.running() or fanout.done(), "the engine thread taking the lead order")
                 started = time.perf_counter()
                 app.post_message(events.Key("t", "t"))
-                while not isinstance(app.screen, TransferDialog):
-                    await asyncio.sleep(0.0005)
+                await until(lambda: isinstance(app.screen, TransferDialog), "the transfer dialog opening on `t`")
                 times.append(time.perf_counter() - started)
                 during += not fanout.done()
                 outcome = await asyncio.wrap_future(fanout)
                 if not outcome.accepted:
                     raise BenchError(f"the lead order was rejected: {outcome.code} {outcome.message}")
-                app.pop_screen()
+                await app.pop_screen()  # back on the workstation before the next key
                 await asyncio.wrap_future(service.submit(lead_close(clock)))
                 await pilot.pause(0.05)
 
