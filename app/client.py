@@ -70,8 +70,12 @@ class RemoteDesk:
     def health(self) -> dict:
         return self._request("GET", "/v1/health")
 
-    def get(self, path: str) -> dict:
-        return self._request("GET", path)
+    def get(self, path: str, params: dict | None = None) -> dict:
+        return self._request("GET", path, params=params)
+
+    def view(self, name: str, ask: dict[str, str]) -> object:
+        """One of the workstation's full screens (`app/screen_views.py`), for this token's user."""
+        return self._request("GET", f"/v1/views/{name}", params=ask)
 
     def post(self, path: str, body: dict) -> dict:
         return self._request("POST", path, json=body)

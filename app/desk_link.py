@@ -16,8 +16,9 @@ from engine.previews import preview_order
 from engine.records import Notification
 from storage.desk import Outcome
 
-from . import views
+from . import screen_views, views
 from .service import DeskService
+from .views_profile import follow_preview
 
 SAMPLE = 12  # outcomes kept per lead order for the mirror panel
 
@@ -91,6 +92,15 @@ class DeskLink:
 
     async def call(self, work) -> Any:
         return await asyncio.wrap_future(self.service.call(work))
+
+    async def screen_view(self, name: str, **ask: str) -> Any:
+        """A full screen's view by name (`app/screen_views.py`): the same one `--connect` asks the server for."""
+        user = self.user
+        return await self.call(lambda desk: screen_views.build(desk, user, name, ask))
+
+    async def follow_preview(self, line: dict) -> dict:
+        user = self.user
+        return await self.call(lambda desk: follow_preview(desk, user, line))
 
     async def view(self) -> dict:
         user, lead_orders = self.user, self.lead_orders

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from engine.errors import Rejected
 from engine.money import fmt
 
-from . import views
+from . import screen_views, views
 from .client import RemoteDesk, RemoteError
 from .desk_link import summarize
 
@@ -76,8 +76,27 @@ class RemoteLink:
         try:
             return await asyncio.to_thread(call, *args)
         except RemoteError as error:
-            self.connection = f"server unreachable: {error.message}"
+            if not _refused_request(error):
+                self.connection = f"server unreachable: {error.message}"
             raise
+
+    async def _ask(self, call, *args):
+        """A read the server refused for what it asked (not for being unreachable) is a rejection, as on the
+        embedded desk; an unreachable server stays a RemoteError."""
+        try:
+            return await self._http(call, *args)
+        except RemoteError as error:
+            if _refused_request(error) and error.status != 401:
+                raise Rejected(error.code, error.message) from None
+            raise
+
+    async def screen_view(self, name: str, **ask: str):
+        wired = await self._ask(self.remote.view, name, ask)
+        view = screen_views.VIEWS.get(name)
+        return view.decode(wired) if view is not None else wired  # (an unknown name was refused above)
+
+    async def follow_preview(self, line: dict) -> dict:
+        return await self._preview({"what": "follow", **line}, screen_views.FOLLOW_PREVIEW_DECIMALS)
 
     async def execute(self, line: dict):
         try:
@@ -95,11 +114,11 @@ class RemoteLink:
         self.connection = f"{state} · {self.feed_warning}" if self.feed_warning else state
         return view
 
-    async def _preview(self, ask: dict) -> dict:
-        answer = await self._http(self.remote.post, "/v1/preview", ask)
+    async def _preview(self, ask: dict, decimals: frozenset[str] = views.DECIMAL_FIELDS) -> dict:
+        answer = await self._ask(self.remote.post, "/v1/preview", ask)
         if "rejected" in answer:
             raise Rejected(answer["rejected"]["code"], answer["rejected"]["message"])
-        return views.decode(answer)
+        return views.decode(answer, decimals)
 
     async def preview(self, **order) -> dict:
         ask = {"what": "order", **{k: (fmt(v) if isinstance(v, Decimal) else v) for k, v in order.items()}}
@@ -108,3 +127,8 @@ class RemoteLink:
     async def margin_view(self, kind: str, symbol: str, lead: str, delta: Decimal) -> dict:
         return await self._preview({"what": "margin", "kind": kind, "symbol": symbol, "lead": lead,
                                     "delta": fmt(delta)})
+
+
+def _refused_request(error: RemoteError) -> bool:
+    """The server answered, and refused what was asked (4xx): the connection itself is fine."""
+    return error.status is not None and 400 <= error.status < 500

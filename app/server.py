@@ -5,6 +5,9 @@ One port serves both:
   POST /v1/commands   one command line (the scenario vocabulary)      Authorization: Bearer TOKEN
   GET  /v1/snapshot   ?of=users,copy&period=7d — the caller's slice   Authorization: Bearer TOKEN
   GET  /v1/events     websocket of the caller's events                token in ?token= or the header
+  GET  /v1/view       the workstation's main view for the caller      Authorization: Bearer TOKEN
+  GET  /v1/views/NAME a full screen's view (app/screen_views.py)      Authorization: Bearer TOKEN
+  POST /v1/preview    an order, margin change or follow, not applied  Authorization: Bearer TOKEN
 
 Engine time is the wall clock: the server stamps every line, its own price feed's included, as it
 queues it for the engine thread, so stamps reach the engine in order and time never runs back.
@@ -33,7 +36,7 @@ from engine.money import parse_decimal
 from engine.previews import preview_order
 from storage.desk import Outcome
 
-from . import views
+from . import screen_views, views
 from .api.access import admit
 from .api.events import EventHub, stream_events
 from .api.http import MAX_HEAD, HttpError, Request, error_response, json_response, read_request
@@ -42,11 +45,13 @@ from .feeds import DEFAULT_START_PRICES, CsvReplayFeed, SimulatedFeed
 from .feeds.live import LiveFeed
 from .service import DeskService
 from .tokens import TokenError, user_for
+from .views_profile import follow_preview
 
 IDLE_TIMEOUT = 60.0
 ENGINE_TIMEOUT = 30.0
 ROUTES = {"/v1/health": "GET", "/v1/commands": "POST", "/v1/snapshot": "GET", "/v1/events": "GET",
           "/v1/view": "GET", "/v1/preview": "POST"}
+VIEWS_PREFIX = "/v1/views/"
 LOCAL_ORIGIN_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -190,15 +195,19 @@ class ApiServer:
                                   keep_alive=request.keep_alive)
 
     async def _route(self, request: Request) -> tuple[int, object]:
-        method = ROUTES.get(request.path)
+        named_view = request.path.startswith(VIEWS_PREFIX)
+        method = "GET" if named_view else ROUTES.get(request.path)
         if method is None:
-            raise HttpError(404, "NOT_FOUND", f"no such endpoint {request.path}; try {', '.join(ROUTES)}")
+            raise HttpError(404, "NOT_FOUND", f"no such endpoint {request.path}; try {', '.join(ROUTES)} "
+                                              f"or {VIEWS_PREFIX}NAME")
         if request.method != method:
             raise HttpError(405, "METHOD_NOT_ALLOWED", f"{request.path} takes {method}", headers={"Allow": method})
         if request.path == "/v1/health":
             now = await self._engine(lambda desk: desk.exchange.now_ms)
             return 200, {"ok": True, "engine_time": format_time(now), "feed": self._feed_status()}
         viewer = self._viewer(request.bearer())
+        if named_view:
+            return 200, await self._screen_view(viewer, request.path[len(VIEWS_PREFIX):], request.query)
         if request.path == "/v1/view":
             return 200, await self._engine(lambda desk: views.desk_view(desk.exchange, viewer, deque()))
         if request.path == "/v1/preview":
@@ -226,6 +235,15 @@ class ApiServer:
             answer.update(duplicate=True, message=outcome.message)
         return answer
 
+    async def _screen_view(self, viewer: str, name: str, query: dict[str, list[str]]) -> object:
+        ask = {key: values[-1] for key, values in query.items()}
+        try:
+            builder = screen_views.check(name, ask)
+            return await self._engine(lambda desk: builder(desk, viewer, ask))
+        except Rejected as rejection:
+            status = 404 if rejection.code == "UNKNOWN_VIEW" else 400
+            raise HttpError(status, rejection.code, rejection.message) from None
+
     async def _preview(self, viewer: str, body: bytes) -> dict:
         """What the workstation's ticket and margin dialog show before sending: computed, never applied."""
         try:
@@ -240,13 +258,15 @@ class ApiServer:
                 delta = parse_decimal(ask["delta"], "delta", allow_zero=True, allow_negative=True)
                 work = lambda desk: views.margin_view(desk.exchange, viewer, ask["kind"], ask["symbol"],  # noqa: E731
                                                       ask["lead"], delta)
+            elif what == "follow":
+                work = lambda desk: follow_preview(desk, viewer, ask)  # noqa: E731
             else:
                 raise KeyError(what)
         except Rejected as rejection:  # a field the engine's own parsing refuses (NaN, 1e400, …)
             return {"rejected": {"code": rejection.code, "message": rejection.message}}
         except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError):
-            raise HttpError(400, "BAD_PREVIEW", "a preview is {\"what\": \"order\"|\"margin\", …} with the "
-                                                "ticket's or the dialog's fields") from None
+            raise HttpError(400, "BAD_PREVIEW", "a preview is {\"what\": \"order\"|\"margin\"|\"follow\", …} with "
+                                                "the ticket's or the dialog's fields") from None
         try:
             return await self._engine(work)
         except Rejected as rejection:

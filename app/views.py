@@ -113,12 +113,17 @@ DECIMAL_FIELDS = frozenset({
     "notional", "fee", "cost", "max_removable", "new_liquidation_price", "copied_qty", "delta"})
 
 
-def decode(value: Any, key: str | None = None) -> Any:
-    """A view as JSON came back over the wire → the same view with Decimals where the engine had them."""
+def decode(value: Any, fields: frozenset[str] = DECIMAL_FIELDS, maps: frozenset[str] = frozenset(),
+           key: str | None = None) -> Any:
+    """A view as JSON came back over the wire → the same view with Decimals where the engine had them: the
+    strings under a key in `fields`, and every value of a dict under a key in `maps` (a statement's totals
+    by entry type). The keys are the view's own: the same name may be text in another view."""
     if isinstance(value, dict):
-        return {k: decode(v, k) for k, v in value.items()}
+        if key in maps:
+            return {k: Decimal(v) if isinstance(v, str) else v for k, v in value.items()}
+        return {k: decode(v, fields, maps, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [decode(v, key) for v in value]
-    if key in DECIMAL_FIELDS and isinstance(value, str):
+        return [decode(v, fields, maps, key) for v in value]
+    if key in fields and isinstance(value, str):
         return Decimal(value)
     return value

@@ -8,9 +8,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from engine.accounts import account_id
-from engine.copytrading.leads import Lead, elite_equity
+from engine.commands import Follow, UpdateFollow, parse_line
+from engine.copytrading.leads import Lead, elite_equity, lead_of
 from engine.copytrading.profile import PERIOD_MS, history, metrics
-from engine.copytrading.relations import ACTIVE, relation_of
+from engine.copytrading.relations import ACTIVE, follow_settings, relation_of
 from engine.copytrading.sizing import size_copy
 from engine.errors import Rejected
 from engine.exchange import Exchange
@@ -109,12 +110,20 @@ def leaderboard_view(exchange: Exchange, period: str) -> list[dict]:
     return rows
 
 
-def follow_preview(desk: Desk, user: str, lead_name: str, settings: dict) -> dict:
-    """What the lead's last lead order would have copied as for `user` under `settings`: the sizing, caps and
-    checks of a mirrored open (engine/copytrading/mirror.py), applied at the lead's fill price without trading.
-    Slippage protection is left out: it compares two fills made at the same moment."""
+def follow_preview(desk: Desk, user: str, line: dict) -> dict:
+    """What the lead's last lead order would have copied as for `user` under the `follow` or `update_follow`
+    line the copy settings dialog would send: the line's settings checked as the engine checks them, then the
+    sizing, caps and checks of a mirrored open (engine/copytrading/mirror.py) at the lead's fill price, without
+    trading. Slippage protection is left out: it compares two fills made at the same moment. Raises Rejected
+    for a line the engine would refuse."""
     exchange = desk.exchange
-    lead = exchange.leads[lead_name]
+    command = parse_line({**line, "user": user}).command
+    if not isinstance(command, Follow):
+        raise Rejected("BAD_FIELD", "a follow preview takes a follow or update_follow line")
+    lead = lead_of(exchange, command.lead)
+    lead_name = lead.user
+    base = relation_of(exchange, user, lead_name) if isinstance(command, UpdateFollow) else None
+    settings = follow_settings(command, lead, base if base is not None and base.status == ACTIVE else None)
     last = stored.last_lead_open(desk.store.conn, lead_name, lead.symbols)
     if last is None:
         return {"lead_order": None}

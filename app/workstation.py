@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from engine.clock import format_time
+from engine.errors import Rejected
 
 from . import paths
 from .remote_error import RemoteError
@@ -98,9 +99,8 @@ class Workstation(App):
         self.link.start(self)
         self.poll()
         self.set_interval(REFRESH_S, self.poll)
-        if self.engine_screens:
-            self.load_leads()
-            self.set_interval(LEADS_REFRESH_S, self.load_leads)
+        self.load_leads()
+        self.set_interval(LEADS_REFRESH_S, self.load_leads)
 
     # --- live view ------------------------------------------------------------------------------
 
@@ -133,8 +133,11 @@ class Workstation(App):
 
     @work(exclusive=True, group="leads")
     async def load_leads(self) -> None:
-        self.leads = await self.link.call(
-            lambda desk: [(name, lead.nickname) for name, lead in sorted(desk.exchange.leads.items())])
+        try:
+            leads = await self.link.screen_view("leads")
+        except (Rejected, RemoteError):  # the header already says the desk is unreachable: keep the last list
+            return
+        self.leads = [(name, nickname) for name, nickname in leads]
 
     def _mark_first_frame(self) -> None:
         if self.first_frame is None:
@@ -205,19 +208,9 @@ class Workstation(App):
         from .screens.help_screen import HelpScreen
         self.push_screen(HelpScreen())
 
-    @property
-    def engine_screens(self) -> bool:
-        """Profiles, copy manager, history and the inbox build their views on the engine thread
-        (`link.call`), which only the embedded engine offers."""
-        return callable(getattr(self.link, "call", None))
-
     def open_screen(self, make: Callable[[], Screen], *, stack: bool = False) -> None:
         """Push a screen of the copy-trading set, unless the same kind is already on top (`stack`: push it
         anyway, as a profile opened from another profile's copier list)."""
-        if not self.engine_screens:
-            self.notify("This screen needs the embedded engine: it is not served over --connect yet",
-                        severity="warning")
-            return
         screen = make()
         if stack or type(self.screen) is not type(screen):
             self.push_screen(screen)

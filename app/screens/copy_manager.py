@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from engine.copytrading.copy_orders import EXPLANATION
 
-from ..views_copy import copy_manager_view
 from ..widgets.format import countdown, money, percent, price, qty, side, signed
 from ..widgets.record_table import RecordTable
 from .copy_settings import CopySettingsDialog, copy_by
@@ -99,8 +98,7 @@ class CopyManagerScreen(LiveScreen):
         super().on_mount()
 
     def request(self):
-        user = self.app.link.user
-        return lambda desk: copy_manager_view(desk, user)
+        return "copy_manager", {}
 
     def show(self, view: dict) -> None:
         if view["legacy"] and view["upgrade_status"] != "done":

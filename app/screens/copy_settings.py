@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from engine.errors import Rejected
 from engine.money import fmt
 
-from ..views_profile import follow_preview
+from ..remote_error import RemoteError
 from ..widgets.format import money, qty
 from .dialog import Dialog, decimal_field
 
@@ -172,8 +172,11 @@ class CopySettingsDialog(Dialog):
         except Rejected as rejection:
             preview.update(Text(rejection.message, style="dim"))
             return
-        user, lead = self.app.link.user, self.lead
-        result = await self.app.link.call(lambda desk: follow_preview(desk, user, lead, settings))
+        try:
+            result = await self.app.link.follow_preview(self.line(settings))
+        except (Rejected, RemoteError) as error:  # settings the engine refuses, or a desk gone away
+            preview.update(Text(error.message, style="dim"))
+            return
         preview.update(describe(result))
 
 

@@ -16,8 +16,9 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static, Tabbe
 from engine.errors import Rejected
 from engine.money import fmt
 
+from ..remote_error import RemoteError
 from ..statement import default_days, period, write_statement
-from ..views_history import TABS, WALLETS, history_rows, statement_data
+from ..views_history import TABS, WALLETS
 from ..widgets.format import money, qty, side, signed
 from ..widgets.record_table import RecordTable
 from .live_screen import LiveScreen
@@ -117,14 +118,8 @@ class HistoryScreen(LiveScreen):
         super().on_mount()
 
     def request(self):
-        user = self.app.link.user
-        tab = self.query_one(TabbedContent).active
         account = self.query_one("#account", Select).value
-        account = None if account == "all" else account
-        if tab == "statement":
-            return lambda desk: {"tab": tab, "now_ms": desk.exchange.now_ms, "rows": []}
-        return lambda desk: {"tab": tab, "now_ms": desk.exchange.now_ms,
-                             "rows": history_rows(desk, user, tab, account)}
+        return "history", {"tab": self.query_one(TabbedContent).active, **({} if account == "all" else {"account": account})}
 
     def show(self, view: dict) -> None:
         if not self.defaults_set:
@@ -155,15 +150,15 @@ class HistoryScreen(LiveScreen):
     @work(exclusive=True, group="statement-export")
     async def export(self) -> None:
         result = self.query_one("#statement-result", Static)
-        user = self.app.link.user
         account = self.query_one("#statement-account", Select).value
         first, last = self.query_one("#from", Input).value.strip(), self.query_one("#to", Input).value.strip()
         folder = Path(self.query_one("#folder", Input).value.strip() or ".")
         try:
             since, until = period(first, last)
-            data = await self.app.link.call(lambda desk: statement_data(desk, user, account, since, until))
+            data = await self.app.link.screen_view("statement", account=account, since_ms=str(since),
+                                                   until_ms=str(until))
             csv_path, json_path = await asyncio.to_thread(write_statement, data, folder, first, last)
-        except Rejected as rejection:
+        except (Rejected, RemoteError) as rejection:
             result.update(Text(f"{rejection.code}: {rejection.message}", style="red"))
             self.app.notify(rejection.message, title=rejection.code, severity="error")
             return

@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ..views_profile import leaderboard_view
 from ..widgets.format import money, percent, signed
 from ..widgets.metrics_grid import drawdown
 from ..widgets.period_tabs import LABELS, PeriodTabs
@@ -64,8 +63,7 @@ class LeaderboardScreen(PeriodScreen):
         super().on_mount()
 
     def request(self):
-        period = self.period
-        return lambda desk: leaderboard_view(desk.exchange, period)
+        return "leaderboard", {"period": self.period}
 
     def show(self, rows: list[dict]) -> None:
         shown = [r for r in rows if r["protected"] or not self.protected_only]

@@ -1,10 +1,10 @@
-"""What the workstation's full screens share: a view built on the engine thread and shown on arrival,
-refreshed every REFRESH_S by a poll that never stacks requests (a tick is skipped while the previous
-load is on its way; `reload()` — a period switch, a new tab — cancels it and asks again), and Escape
-to go back to the screen underneath."""
+"""What the workstation's full screens share: a named view (`app/screen_views.py`), built on the engine
+thread or served over `--connect`, shown on arrival and refreshed every REFRESH_S by a poll that never
+stacks requests (a tick is skipped while the previous load is on its way; `reload()` — a period switch,
+a new tab — cancels it and asks again), and Escape to go back to the screen underneath. A view that
+cannot be had (a desk gone away, a refused question) is said once, and the last picture stays."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,8 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Tabs
 from textual.worker import Worker
 
-from storage.desk import Desk
+from engine.errors import Rejected
 
+from ..remote_error import RemoteError
 from ..widgets.period_tabs import PeriodTabs
 
 
@@ -27,6 +28,7 @@ class LiveScreen(Screen):
         super().__init__()
         self.view: Any = None
         self._worker: Worker | None = None
+        self._trouble: str | None = None  # what the last failed load said, so a poll does not repeat it
 
     def on_mount(self) -> None:
         self.reload()
@@ -40,8 +42,16 @@ class LiveScreen(Screen):
         self._worker = self.run_worker(partial(self._load, self.request()), exclusive=True,
                                        group=f"{type(self).__name__}-view")
 
-    async def _load(self, build: Callable[[Desk], Any]) -> None:
-        view = await self.app.link.call(build)
+    async def _load(self, request: tuple[str, dict[str, str]]) -> None:
+        name, ask = request
+        try:
+            view = await self.app.link.screen_view(name, **ask)
+        except (Rejected, RemoteError) as error:
+            if str(error) != self._trouble:
+                self._trouble = str(error)
+                self.app.notify(error.message, title=f"{self.sub_title or name}: not updated", severity="error")
+            return
+        self._trouble = None
         # Dismissed, or the app closing, while the view was on its way: a screen being pruned has lost (or is
         # losing) its widgets before its workers are cancelled. (Textual's own checks read `_pruning` too.)
         if not self.is_attached or self._pruning or self._closing:
@@ -50,8 +60,8 @@ class LiveScreen(Screen):
         with self.app.batch_update():
             self.show(view)
 
-    def request(self) -> Callable[[Desk], Any]:
-        """The view builder to run on the engine thread, with this screen's current choices bound in."""
+    def request(self) -> tuple[str, dict[str, str]]:
+        """The view to ask for and its parameters (text), from this screen's current choices."""
         raise NotImplementedError
 
     def show(self, view: Any) -> None:

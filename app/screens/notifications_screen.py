@@ -6,8 +6,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Footer, Header
 
-from storage import history
-
 from ..widgets.record_table import RecordTable
 from .live_screen import LiveScreen
 
@@ -30,8 +28,7 @@ class NotificationsScreen(LiveScreen):
         super().on_mount()
 
     def request(self):
-        user = self.app.link.user
-        return lambda desk: history.notifications(desk.store.conn, user)
+        return "inbox", {}
 
     def show(self, notes: list[dict]) -> None:
         self.query_one("#inbox", RecordTable).show([

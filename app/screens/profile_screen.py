@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Button, Footer, Header
 
-from ..views_profile import profile_view
 from ..widgets.format import money, price, qty, side, signed
 from ..widgets.lead_card import LeadCard
 from ..widgets.lead_chart import CHARTS, LeadChart
@@ -65,8 +64,7 @@ class ProfileScreen(PeriodScreen):
         super().on_mount()
 
     def request(self):
-        lead, period, me = self.lead, self.period, self.app.link.user
-        return lambda desk: profile_view(desk, lead, period, me)
+        return "profile", {"lead": self.lead, "period": self.period}
 
     def show(self, view: dict | None) -> None:
         if view is None:

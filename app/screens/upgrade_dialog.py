@@ -8,6 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
+from engine.errors import Rejected
+
+from ..remote_error import RemoteError
 from .dialog import Dialog
 
 
@@ -26,9 +29,13 @@ class UpgradeDialog(Dialog):
 
     @work(exclusive=True, group="upgrade-status")
     async def load_status(self) -> None:
-        name = self.app.link.user
-        legacy, status = await self.app.link.call(
-            lambda desk: (desk.exchange.users[name].legacy, desk.exchange.users[name].upgrade_status))
+        try:
+            structure = await self.app.link.screen_view("account_structure")
+        except (Rejected, RemoteError) as error:
+            self.query_one("#status", Static).update(Text(f"Could not read your account structure: {error.message}",
+                                                          style="red"))
+            return
+        legacy, status = structure["legacy"], structure["upgrade_status"]
         if not legacy or status == "done":
             text = "You have the three-account structure: Futures, Copy and Elite are isolated. Nothing to upgrade."
         elif status == "pending":

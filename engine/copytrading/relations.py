@@ -105,7 +105,7 @@ def active_count(exchange: Exchange, copier: str) -> int:
     return sum(1 for r in exchange.relations_of_copier.get(copier, ()) if r.status == ACTIVE)
 
 
-def _settings(command: Follow, lead: Lead, base: Relation | None) -> dict:
+def follow_settings(command: Follow, lead: Lead, base: Relation | None) -> dict:
     """Validated settings from a follow line, inheriting what an update leaves out."""
     def pick(name, default=None):
         value = getattr(command, name)
@@ -173,7 +173,7 @@ def follow(exchange: Exchange, command: Follow) -> dict:
         raise Rejected("MAX_LEADS", f"you follow {MAX_LEADS} leads already, the most allowed; unfollow one first")
     if lead.at_capacity:
         raise Rejected("LEAD_AT_CAPACITY", f"{lead.user} is at capacity ({lead.capacity} copiers); try again later")
-    settings = _settings(command, lead, None)
+    settings = follow_settings(command, lead, None)
     allocation = ZERO
     if lead.protected:
         allocation = settings["max_total_margin"] or value_account(exchange, copy_account).wallet_balance
@@ -196,7 +196,7 @@ def update_follow(exchange: Exchange, command: UpdateFollow) -> None:
     relation = relation_of(exchange, command.user, lead.user)
     if relation is None or relation.status != ACTIVE:
         raise Rejected("NOT_FOLLOWING", f"you do not follow {lead.user}")
-    settings = _settings(command, lead, relation)
+    settings = follow_settings(command, lead, relation)
     allocation = relation.allocation
     if lead.protected and settings["max_total_margin"] != relation.max_total_margin:
         # The new limit is the new allocation: growing it must fit the scale limit like a new follow.
