@@ -23,9 +23,10 @@ HISTORY_TABS = (*TABS, "statement")  # the statement tab shows a form, not rows:
 EARLIEST_MS, LATEST_MS = 946_684_800_000, 7_258_118_400_000
 
 
-def _choice(ask: Ask, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
+def _choice(ask: Ask, name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+    """`ask[name]`, one of `allowed`; `default` when it is not asked (with no default, it must be)."""
     value = ask.get(name, default)
-    if value not in allowed and value != default:
+    if value not in allowed:
         raise Rejected("BAD_FIELD", f"{name} must be one of {', '.join(allowed)}, got {shown(value)}")
     return value
 
@@ -63,7 +64,7 @@ def _copy_manager(desk: Desk, viewer: str, ask: Ask) -> dict:
 
 def _history(desk: Desk, viewer: str, ask: Ask) -> dict:
     tab = _choice(ask, "tab", HISTORY_TABS)
-    account = _choice(ask, "account", WALLETS, None)
+    account = _choice(ask, "account", WALLETS) if "account" in ask else None  # none: every account
     rows = [] if tab == "statement" else history_rows(desk, viewer, tab, account)
     return {"tab": tab, "now_ms": desk.exchange.now_ms, "rows": rows}
 
