@@ -138,6 +138,11 @@ preview_fields = st.dictionaries(
     st.sampled_from(["what", "account_kind", "symbol", "side", "qty", "price", "leverage", "margin_mode", "lead",
                      "kind", "delta", "user", "extra"]), values, max_size=8)
 
+follow_fields = st.dictionaries(
+    st.sampled_from(["do", "user", "lead", "mode", "amount", "ratio", "leverage", "margin_mode", "max_margin_per_order",
+                     "max_total_margin", "symbols", "tp_ratio", "sl_ratio", "slippage", "id", "at", "extra"]),
+    values, max_size=6)
+
 
 def test_hostile_previews(served):
     tried = {"n": 0}
@@ -147,6 +152,7 @@ def test_hostile_previews(served):
         preview_fields,
         preview_fields.map(lambda d: {**d, "what": "order", "account_kind": "futures", "symbol": "BTCUSDT"}),
         preview_fields.map(lambda d: {"what": "margin", "kind": "futures", "symbol": "BTCUSDT", "lead": "", **d}),
+        follow_fields.map(lambda d: {"what": "follow", "do": "follow", "lead": "victim", "mode": "fixed", **d}),
         st.fixed_dictionaries({"what": st.just("order"), "account_kind": st.just("futures"),
                                "symbol": st.just("BTCUSDT"), "side": st.sampled_from([1, -1, 0, 2, "buy", None]),
                                "qty": st.sampled_from(NASTY_TEXT), "price": st.sampled_from(NASTY_TEXT + [None]),
@@ -172,8 +178,11 @@ def test_hostile_snapshot_queries_and_tokens(served):
                            st.sampled_from(["users", "copy", "users,copy", ",,,", "users,users", "7d", "all", "1d"]))
 
     @settings(SETTINGS, max_examples=200)
-    @given(st.dictionaries(st.sampled_from(["of", "period", "x", "of[]"]), query_text, max_size=3),
-           st.sampled_from(["/v1/snapshot", "/v1/view", "/v1/health", "/v1/snapshot/", "/v1/%00", "/v1/events"]))
+    @given(st.dictionaries(st.sampled_from(["of", "period", "x", "of[]", "tab", "account", "lead", "since_ms",
+                                            "until_ms", "user"]), query_text, max_size=3),
+           st.sampled_from(["/v1/snapshot", "/v1/view", "/v1/health", "/v1/snapshot/", "/v1/%00", "/v1/events",
+                            "/v1/views/history", "/v1/views/statement", "/v1/views/profile", "/v1/views/leaderboard",
+                            "/v1/views/inbox", "/v1/views/%00", "/v1/views/../view", "/v1/views/"]))
     def queries(params, path):
         tried["n"] += 1
         query = "&".join(f"{quote(k)}={quote(v.encode('utf-8', 'surrogatepass'))}" for k, v in params.items())
