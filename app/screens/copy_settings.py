@@ -168,13 +168,8 @@ class CopySettingsDialog(Dialog):
     async def refresh_preview(self) -> None:
         preview = self.query_one("#preview", Static)
         try:
-            settings = self.settings()
-        except Rejected as rejection:
-            preview.update(Text(rejection.message, style="dim"))
-            return
-        try:
-            result = await self.app.link.follow_preview(self.line(settings))
-        except (Rejected, RemoteError) as error:  # settings the engine refuses, or a desk gone away
+            result = await self.app.link.follow_preview(self.line(self.settings()))
+        except (Rejected, RemoteError) as error:  # typed wrong, refused by the engine, or a desk gone away
             preview.update(Text(error.message, style="dim"))
             return
         preview.update(describe(result))

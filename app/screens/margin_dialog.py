@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.errors import Rejected
 from engine.money import fmt
 
+from ..remote_error import RemoteError
 from ..widgets.format import money, price
 from .dialog import PositionDialog, decimal_field
 
@@ -56,7 +57,11 @@ class MarginDialog(PositionDialog):
             preview.update(Text(rejection.message, style="dim"))
             return
         p = self.position
-        view = await self.app.link.margin_view(self.account, p["symbol"], p["lead"], delta)
+        try:
+            view = await self.app.link.margin_view(self.account, p["symbol"], p["lead"], delta)
+        except (Rejected, RemoteError) as error:  # a desk gone away: the dialog stays, and says so
+            preview.update(Text(error.message, style="dim"))
+            return
         if view["missing"]:
             preview.update(Text("This position is closed.", style="dim"))
             return

@@ -64,3 +64,21 @@ async def test_open_a_position_and_adjust_its_margin(any_station):
     # margin 750: LP = (750 − 5,000)/(0.1 × 0.004 − 0.1) = 42,670.68…
     await until(pilot, lambda: futures_positions(app)[0]["margin"] == Decimal("750"))
     assert fmt(futures_positions(app)[0]["liquidation_price"]).startswith("42670.68")
+
+
+async def test_a_server_gone_while_a_dialog_previews_leaves_the_dialog_saying_so(served):
+    server, trader = served
+    app = Workstation(RemoteLink(RemoteDesk(server.url, trader), "trader"))
+    async with app.run_test(size=(220, 60)) as pilot:
+        await until(pilot, lambda: app.view is not None and app.view["markets"])
+        await pilot.press("1", "o")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicket))
+        await pilot.press(*"0.1", "enter")
+        await until(pilot, lambda: futures_positions(app))
+        await pilot.press("m")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "MarginDialog")
+        dialog = app.screen
+        server.stop()
+        await pilot.press(*"25")  # each keystroke asks the server for a preview it can no longer give
+        await until(pilot, lambda: "cannot reach the Copydesk server" in str(dialog.query_one("#preview").render()))
+        assert app.is_running and app.screen is dialog
