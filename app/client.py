@@ -70,8 +70,8 @@ class RemoteDesk:
     def health(self) -> dict:
         return self._request("GET", "/v1/health")
 
-    def get(self, path: str, params: dict | None = None) -> dict:
-        return self._request("GET", path, params=params)
+    def get(self, path: str) -> dict:
+        return self._request("GET", path)
 
     def view(self, name: str, ask: dict[str, str]) -> object:
         """One of the workstation's full screens (`app/screen_views.py`), for this token's user."""

@@ -81,19 +81,17 @@ class RemoteLink:
             raise
 
     async def _ask(self, call, *args):
-        """A read the server refused for what it asked (not for being unreachable) is a rejection, as on the
-        embedded desk; an unreachable server stays a RemoteError."""
+        """A read: its answer, or a Rejected with a code and a sentence — the server refused the question, or
+        could not be reached (`execute` reports that as a rejection too), so a screen handles one exception
+        whichever desk it is on."""
         try:
             return await self._http(call, *args)
         except RemoteError as error:
-            if _refused_request(error) and error.status != 401:
-                raise Rejected(error.code, error.message) from None
-            raise
+            raise Rejected(error.code, error.message) from None
 
     async def screen_view(self, name: str, **ask: str):
-        wired = await self._ask(self.remote.view, name, ask)
-        view = screen_views.VIEWS.get(name)
-        return view.decode(wired) if view is not None else wired  # (an unknown name was refused above)
+        wired = await self._ask(self.remote.view, name, ask)  # an unknown name is refused: 404 UNKNOWN_VIEW
+        return screen_views.VIEWS[name].decode(wired)
 
     async def follow_preview(self, line: dict) -> dict:
         return await self._preview({"what": "follow", **line}, screen_views.FOLLOW_PREVIEW_DECIMALS)

@@ -135,7 +135,7 @@ class Workstation(App):
     async def load_leads(self) -> None:
         try:
             leads = await self.link.screen_view("leads")
-        except (Rejected, RemoteError):  # the header already says the desk is unreachable: keep the last list
+        except Rejected:  # the header already says the desk is unreachable: keep the last list
             return
         self.leads = [(name, nickname) for name, nickname in leads]
 

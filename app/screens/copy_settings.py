@@ -15,7 +15,6 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from engine.errors import Rejected
 from engine.money import fmt
 
-from ..remote_error import RemoteError
 from ..widgets.format import money, qty
 from .dialog import Dialog, decimal_field
 
@@ -169,7 +168,7 @@ class CopySettingsDialog(Dialog):
         preview = self.query_one("#preview", Static)
         try:
             result = await self.app.link.follow_preview(self.line(self.settings()))
-        except (Rejected, RemoteError) as error:  # typed wrong, refused by the engine, or a desk gone away
+        except Rejected as error:  # typed wrong, refused by the engine, or a desk gone away
             preview.update(Text(error.message, style="dim"))
             return
         preview.update(describe(result))

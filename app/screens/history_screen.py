@@ -16,7 +16,6 @@ from textual.widgets import Button, Footer, Header, Input, Select, Static, Tabbe
 from engine.errors import Rejected
 from engine.money import fmt
 
-from ..remote_error import RemoteError
 from ..statement import default_days, period, write_statement
 from ..views_history import TABS, WALLETS
 from ..widgets.format import money, qty, side, signed
@@ -119,7 +118,10 @@ class HistoryScreen(LiveScreen):
 
     def request(self):
         account = self.query_one("#account", Select).value
-        return "history", {"tab": self.query_one(TabbedContent).active, **({} if account == "all" else {"account": account})}
+        ask = {"tab": self.query_one(TabbedContent).active}
+        if account != "all":
+            ask["account"] = account
+        return "history", ask
 
     def show(self, view: dict) -> None:
         if not self.defaults_set:
@@ -158,7 +160,7 @@ class HistoryScreen(LiveScreen):
             data = await self.app.link.screen_view("statement", account=account, since_ms=str(since),
                                                    until_ms=str(until))
             csv_path, json_path = await asyncio.to_thread(write_statement, data, folder, first, last)
-        except (Rejected, RemoteError) as rejection:
+        except Rejected as rejection:
             result.update(Text(f"{rejection.code}: {rejection.message}", style="red"))
             self.app.notify(rejection.message, title=rejection.code, severity="error")
             return

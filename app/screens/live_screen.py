@@ -16,7 +16,6 @@ from textual.worker import Worker
 
 from engine.errors import Rejected
 
-from ..remote_error import RemoteError
 from ..widgets.period_tabs import PeriodTabs
 
 
@@ -46,7 +45,7 @@ class LiveScreen(Screen):
         name, ask = request
         try:
             view = await self.app.link.screen_view(name, **ask)
-        except (Rejected, RemoteError) as error:
+        except Rejected as error:  # a refused question, or a desk gone away
             if str(error) != self._trouble:
                 self._trouble = str(error)
                 self.app.notify(error.message, title=f"{self.sub_title or name}: not updated", severity="error")

@@ -13,7 +13,6 @@ from textual.widgets import Button, Input, Label, Select, Static
 from engine.errors import Rejected
 from engine.money import fmt
 
-from ..remote_error import RemoteError
 from ..widgets.format import money, price
 from .dialog import PositionDialog, decimal_field
 
@@ -59,7 +58,7 @@ class MarginDialog(PositionDialog):
         p = self.position
         try:
             view = await self.app.link.margin_view(self.account, p["symbol"], p["lead"], delta)
-        except (Rejected, RemoteError) as error:  # a desk gone away: the dialog stays, and says so
+        except Rejected as error:  # a desk gone away: the dialog stays, and says so
             preview.update(Text(error.message, style="dim"))
             return
         if view["missing"]:

@@ -10,7 +10,6 @@ from textual.widgets import Button, Label, Static
 
 from engine.errors import Rejected
 
-from ..remote_error import RemoteError
 from .dialog import Dialog
 
 
@@ -31,7 +30,7 @@ class UpgradeDialog(Dialog):
     async def load_status(self) -> None:
         try:
             structure = await self.app.link.screen_view("account_structure")
-        except (Rejected, RemoteError) as error:
+        except Rejected as error:  # a desk gone away
             self.query_one("#status", Static).update(Text(f"Could not read your account structure: {error.message}",
                                                           style="red"))
             return
