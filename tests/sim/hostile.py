@@ -105,3 +105,14 @@ def json_safe(value: object) -> bool:
         return json.loads(json.dumps(value, allow_nan=False)) == value
     except (ValueError, TypeError, RecursionError):
         return False
+
+
+def encoded(item) -> bytes:
+    """A hostile value as the bytes a client would send: JSON where it can be (NaN, lone surrogates and all),
+    else its repr; bytes as they are."""
+    if isinstance(item, bytes):
+        return item
+    try:
+        return json.dumps(item, allow_nan=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except (ValueError, TypeError, RecursionError):
+        return repr(item).encode("utf-8", "surrogatepass")

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hostile import CODES, NASTY_TEXT, spoiled_lines, values
+from hostile import CODES, NASTY_TEXT, encoded, spoiled_lines, values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serving import Served, token
@@ -84,15 +84,6 @@ def _check_error(response: httpx.Response) -> dict:
     return body
 
 
-def _body(item) -> bytes:
-    if isinstance(item, bytes):
-        return item
-    try:
-        return json.dumps(item, allow_nan=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    except (ValueError, TypeError, RecursionError):
-        return repr(item).encode("utf-8", "surrogatepass")
-
-
 def _as(item, who: str):
     """Aim a spoiled line at the sender's own user most of the time, so it meets the engine's checks."""
     if isinstance(item, dict):
@@ -121,7 +112,7 @@ def test_hostile_command_bodies(served):
         tried["n"] += 1
         before = _state(served)
         headers = {**_auth(served, who), **({"Content-Type": content_type} if content_type else {})}
-        body = _check_error(served.client.post("/v1/commands", content=_body(_as(item, who or "mallory")),
+        body = _check_error(served.client.post("/v1/commands", content=encoded(_as(item, who or "mallory")),
                                                headers=headers))
         if body.get("accepted") is True:
             return
@@ -161,7 +152,7 @@ def test_hostile_previews(served):
     def check(item):
         tried["n"] += 1
         before = _state(served)
-        response = served.client.post("/v1/preview", content=_body(item), headers=_auth(served, "mallory"))
+        response = served.client.post("/v1/preview", content=encoded(item), headers=_auth(served, "mallory"))
         body = _check_error(response)
         if response.status_code == 200 and "rejected" in body:
             assert body["rejected"]["code"] in CODES, body
@@ -268,7 +259,7 @@ def test_hostile_request_heads_on_the_socket(served):
 
 WS_LIMIT = 64 * 1024  # a longer message closes the stream (1009): checked on its own below
 ws_messages = st.one_of(
-    values.map(lambda v: _body(v).decode("utf-8", "replace")),
+    values.map(lambda v: encoded(v).decode("utf-8", "replace")),
     st.text(max_size=200), st.binary(max_size=200),
     st.sampled_from(["", "{", "[" * 30000 + "]" * 30000, "{\"ping\": " * 7000, "{\"ping\": NaN}",
                      "{\"ping\": \"\\ud800\"}", "{\"ping\": 1, \"do\": \"deposit\"}", "{\"ping\": [1, {\"a\": null}]}",

@@ -4,13 +4,12 @@ screen, a JSON error from the server, an exit code — never a crash, and a brok
 overwritten."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import httpx
-from hostile import values
+from hostile import encoded, values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serving import Served
@@ -20,15 +19,6 @@ from app import tokens
 from app.keymap import load_keymap
 
 SETTINGS = settings(deadline=None, suppress_health_check=list(HealthCheck), database=None)
-
-
-def _encoded(item) -> bytes:
-    if isinstance(item, bytes):
-        return item
-    try:
-        return json.dumps(item, allow_nan=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    except (ValueError, TypeError, RecursionError):
-        return repr(item).encode("utf-8", "surrogatepass")
 
 
 contents = st.one_of(
@@ -50,7 +40,7 @@ def test_hostile_keymap_files_are_ignored_with_a_sentence(tmp_path):
     @given(contents)
     def check(item):
         tried["n"] += 1
-        path.write_bytes(_encoded(item))
+        path.write_bytes(encoded(item))
         keymap, problem = load_keymap(path)  # never raises
         if problem is None:
             assert all(isinstance(k, str) and isinstance(v, str) for k, v in keymap.items())
@@ -85,7 +75,7 @@ def test_hostile_token_files_get_a_sentence_and_are_kept(tmp_path, monkeypatch):
     @given(contents, st.text(max_size=50))
     def check(item, offered):
         tried["n"] += 1
-        raw = _encoded(item)
+        raw = encoded(item)
         path.write_bytes(raw)
         try:
             holder = tokens.user_for(offered)
