@@ -54,10 +54,13 @@ def resolve_lead(exchange: Exchange, account: TradingAccount, lead: str | None) 
 
 
 def check_opening(exchange: Exchange, account: TradingAccount, instrument: Instrument, position: Position | None,
-                  side: int, qty: Decimal, price: Decimal, leverage: int, maker: bool) -> FillPlan:
+                  side: int, qty: Decimal, price: Decimal, leverage: int, maker: bool,
+                  rate: Decimal | None = None) -> FillPlan:
     """The rules for anything that opens or increases a position: restriction, leverage, notional, balance.
-    Returns the fill plan it checked."""
-    plan = plan_fill(position, side, qty, price, leverage, fee_rate(exchange.config, instrument, maker))
+    Returns the fill plan it checked. `rate`: the fee rate, when the caller has it (a fan-out works it out once)."""
+    if rate is None:
+        rate = fee_rate(exchange.config, instrument, maker)
+    plan = plan_fill(position, side, qty, price, leverage, rate)
     if plan.open_qty == 0:
         return plan
     if account.restricted:

@@ -24,30 +24,42 @@ from pathlib import Path
 from engine.changes import Changes
 from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
+from .batch import placeholders, split_shared
 from .schema import migrate
 
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
 
-# Record tables whose rows are appended and never rewritten.
 _STATEMENTS: dict[tuple[str, type], str] = {}
 
 
-def _sql(kind: str, cls: type) -> str:
-    statement = _STATEMENTS.get((kind, cls))
-    if statement is None:
-        table, columns = cls.TABLE, cls.COLUMNS
-        if kind == "save":
-            # An upsert updates a row in place; INSERT OR REPLACE would delete it and insert it again,
-            # rewriting its primary-key index entry too (a fan-out saves 10,000 wallets and accounts).
-            updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in cls.KEY)
-            statement = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                         f"ON CONFLICT ({', '.join(cls.KEY)}) DO {f'UPDATE SET {updates}' if updates else 'NOTHING'}")
-        elif kind == "append":
-            statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-        else:
-            statement = f"DELETE FROM {table} WHERE {' AND '.join(f'{k} = ?' for k in cls.KEY)}"
-        _STATEMENTS[(kind, cls)] = statement
-    return statement
+def _statement(kind: str, cls: type, shared: dict[int, str] | None = None) -> str:
+    """The statement that saves, appends or deletes rows of `cls`; `shared` columns are written in as
+    literals (see storage.batch). Statements without them are made once per table."""
+    if not shared:
+        statement = _STATEMENTS.get((kind, cls))
+        if statement is None:
+            statement = _STATEMENTS[(kind, cls)] = _build(kind, cls, {})
+        return statement
+    return _build(kind, cls, shared)
+
+
+def _build(kind: str, cls: type, shared: dict[int, str]) -> str:
+    table, columns = cls.TABLE, cls.COLUMNS
+    if kind == "delete":
+        return f"DELETE FROM {table} WHERE " + " AND ".join(
+            f"{key} = {value}" for key, value in zip(cls.KEY, placeholders(len(cls.KEY), shared)))
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders(len(columns), shared))})"
+    if kind == "append":
+        return statement
+    # An upsert updates a row in place; INSERT OR REPLACE would delete it and insert it again,
+    # rewriting its primary-key index entry too (a fan-out saves 10,000 wallets and accounts).
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column not in cls.KEY)
+    return f"{statement} ON CONFLICT ({', '.join(cls.KEY)}) DO {f'UPDATE SET {updates}' if updates else 'NOTHING'}"
+
+
+def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple]) -> None:
+    shared, rows = split_shared(rows)
+    conn.executemany(_statement(kind, cls, shared), rows)
 
 
 class StorageError(Exception):
@@ -129,12 +141,11 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for cls, entities in changes.saved.items():
-                    conn.executemany(_sql("save", cls), [e.row() for e in entities.values()])
+                    _write(conn, "save", cls, [e.row() for e in entities.values()])
                 for cls, keys in changes.deleted.items():
-                    conn.executemany(_sql("delete", cls),
-                                     [k if isinstance(k, tuple) else (k,) for k in keys])
+                    _write(conn, "delete", cls, [k if isinstance(k, tuple) else (k,) for k in keys])
                 for cls, records in changes.appended.items():
-                    conn.executemany(_sql("append", cls), [r.row() for r in records])
+                    _write(conn, "append", cls, [r.row() for r in records])
                 if meta_rows:
                     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta_rows)
                 if journal:

@@ -9,7 +9,6 @@ from ..accounts import TradingAccount, WalletKind, account_id
 from ..errors import Rejected
 from ..exchange import Exchange
 from ..fills import Fill, fee_rate, taker_price
-from ..instruments import Instrument
 from ..ledger import FEES, EntryType
 from ..money import ZERO, floor_to_step, fmt, usdt
 from ..order_entry import check_opening
@@ -48,114 +47,135 @@ def on_trade(exchange: Exchange, account: TradingAccount, fill: Fill, held: Deci
     broadcast(exchange, lead, account, fill, held)
 
 
+class LeadFill:
+    """What every copier's mirror of one lead fill shares, worked out once for the whole fan-out: the
+    contract, the taker fee rate, the fill reference, and the fill model's price for each copy size
+    (a pure function of side and qty while the fan-out runs: only a price line moves the last price)."""
+    __slots__ = ("lead", "fill", "instrument", "lead_order", "fraction", "open_qty", "lead_position", "fee_rate",
+                 "ref", "_config", "_last", "_prices")
+
+    def __init__(self, exchange: Exchange, lead: Lead, fill: Fill, fraction: Decimal, lead_position) -> None:
+        self.lead, self.fill, self.fraction, self.lead_position = lead, fill, fraction, lead_position
+        self.instrument = exchange.instruments[fill.symbol]
+        self.lead_order = f"L{fill.seq}"
+        self.open_qty = fill.qty - fill.closed_qty
+        self.fee_rate = fee_rate(exchange.config, self.instrument, False)
+        self.ref = f"copy:{lead.user}"
+        self._config, self._last = exchange.config, exchange.markets[fill.symbol].last
+        self._prices: dict[tuple[int, Decimal], Decimal] = {}
+
+    def taker_price(self, side: int, qty: Decimal) -> Decimal:
+        key = (side, qty)
+        price = self._prices.get(key)
+        if price is None:
+            price = self._prices[key] = taker_price(self._config, self.instrument, self._last, side, qty)
+        return price
+
+
 def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fill,
               held: Decimal | None = None) -> list[Outcome]:
-    instrument = exchange.instruments[fill.symbol]
-    lead_order = f"L{fill.seq}"
     close_qty = fill.closed_qty
-    open_qty = fill.qty - close_qty
     after = account.positions.get((fill.symbol, ""))
     fraction = ZERO
     if close_qty:
         if held is None:
             held = close_qty if after is None or after.side == fill.side else after.qty + close_qty
         fraction = close_qty / held
+    terms = LeadFill(exchange, lead, fill, fraction, after)
     outcomes = []
     append = exchange.changes.append
     for relation in list(lead.copiers.values()):
-        outcome = _mirror_one(exchange, lead, relation, instrument, fill, lead_order, fraction, open_qty, after)
+        outcome = _mirror_one(exchange, terms, relation)
         append(outcome)
         outcomes.append(outcome)
     exchange.remember("outcomes", outcomes)
-    exchange.emit(("lead_order", lead.user, lead_order, fill, outcomes))
+    exchange.emit(("lead_order", lead.user, terms.lead_order, fill, outcomes))
     return outcomes
 
 
-def _outcome(exchange, relation, fill, lead_order, kind, status, code=None, message=None, qty=None, price=None):
-    return Outcome(exchange.next_id("outcome"), exchange.now_ms, relation.lead, lead_order, relation.copier,
-                   fill.symbol, kind, status, code, message, qty, price, None)
+def _outcome(exchange, relation, terms, kind, status, code=None, message=None, qty=None, price=None):
+    return Outcome(exchange.next_id("outcome"), exchange.now_ms, relation.lead, terms.lead_order, relation.copier,
+                   terms.fill.symbol, kind, status, code, message, qty, price, None)
 
 
-def _mirror_one(exchange: Exchange, lead: Lead, relation: Relation, instrument: Instrument, fill: Fill,
-                lead_order: str, fraction: Decimal, open_qty: Decimal, lead_position) -> Outcome:
+def _mirror_one(exchange: Exchange, terms: LeadFill, relation: Relation) -> Outcome:
+    fill, instrument, fraction, open_qty = terms.fill, terms.instrument, terms.fraction, terms.open_qty
     account = exchange.accounts[account_id(relation.copier, WalletKind.COPY)]
     position = account.positions.get((fill.symbol, relation.lead))
     closed = None
     if fraction:
         if position is None or position.side == fill.side:
             if not open_qty:
-                return _outcome(exchange, relation, fill, lead_order, "close", "failed", "NOTHING_TO_CLOSE",
+                return _outcome(exchange, relation, terms, "close", "failed", "NOTHING_TO_CLOSE",
                                 f"no {fill.symbol} copy position of {relation.lead} to close")
         else:
             qty = position.qty if fraction == 1 else floor_to_step(position.qty * fraction, instrument.step)
             if qty == 0:
                 if not open_qty:
-                    return _outcome(exchange, relation, fill, lead_order, "close", "failed", "BELOW_MIN_QTY",
+                    return _outcome(exchange, relation, terms, "close", "failed", "BELOW_MIN_QTY",
                                     f"{fmt(fraction * 100)}% of your {fmt(position.qty)} rounds to less than one "
                                     f"{fmt(instrument.step)} step")
             else:
-                closed = _fill(exchange, account, instrument, relation, -position.side, qty, position.leverage,
+                closed = _fill(exchange, terms, account, relation, -position.side, qty, position.leverage,
                                position.margin_mode)
                 if not open_qty:
-                    return _outcome(exchange, relation, fill, lead_order, "close", "filled",
+                    return _outcome(exchange, relation, terms, "close", "filled",
                                     message=FORCED_CLOSES.get(fill.kind), qty=closed.qty, price=closed.price)
     elif position is not None and position.side != fill.side:
         # A copy left on the other side (the lead's close of it could not be mirrored: it rounded below one
         # step): the lead now opens this way, so that copy closes first, as on a lead reverse. Netted
         # against it, the open would close it instead — and could leave no position to attach TP/SL to.
-        _fill(exchange, account, instrument, relation, -position.side, position.qty, position.leverage,
+        _fill(exchange, terms, account, relation, -position.side, position.qty, position.leverage,
               position.margin_mode)
     try:
-        opened = _open(exchange, lead, relation, account, instrument, fill, open_qty, lead_position)
+        opened = _open(exchange, terms, relation, account)
     except CopyFailed as failure:
-        count_failure(exchange, lead, relation)
+        count_failure(exchange, terms.lead, relation)
         message = failure.message
         if closed is not None:  # a reverse: its one outcome must not hide that the copy did close
             message = f"your {fmt(closed.qty)} copy closed at {fmt(closed.price)}; the reopen failed: {message}"
-        return _outcome(exchange, relation, fill, lead_order, "open", "failed", failure.code, message)
+        return _outcome(exchange, relation, terms, "open", "failed", failure.code, message)
     count_success(exchange, relation)
-    record = open_copy_order(exchange, relation, lead_order, opened)
-    return _outcome(exchange, relation, fill, lead_order, "open", "filled", qty=record.qty, price=opened.price)
+    record = open_copy_order(exchange, relation, terms.lead_order, opened)
+    return _outcome(exchange, relation, terms, "open", "filled", qty=record.qty, price=opened.price)
 
 
-def _open(exchange: Exchange, lead: Lead, relation: Relation, account: TradingAccount, instrument: Instrument,
-          fill: Fill, lead_qty: Decimal, lead_position) -> Fill:
+def _open(exchange: Exchange, terms: LeadFill, relation: Relation, account: TradingAccount) -> Fill:
+    fill, instrument, lead_position = terms.fill, terms.instrument, terms.lead_position
     symbol = fill.symbol
     try:
-        size = size_copy(exchange, lead, relation, account, instrument, fill.side, lead_qty, fill.price,
+        size = size_copy(exchange, terms.lead, relation, account, instrument, fill.side, terms.open_qty, fill.price,
                          lead_position.leverage, lead_position.margin_mode)
     except Rejected as rejection:
         raise CopyFailed(rejection.code, rejection.message) from None
     position = account.positions.get((symbol, relation.lead))
     price, qty, leverage, margin_mode = fill.price, size.qty, size.leverage, size.margin_mode
-    market = exchange.markets[symbol]
-    copier_price = taker_price(exchange.config, instrument, market.last, fill.side, qty)
+    copier_price = terms.taker_price(fill.side, qty)
     limit = relation.slippage_limit(symbol)
     if abs(copier_price - price) > price * limit:
         raise CopyFailed("SLIPPAGE_EXCEEDED", f"your fill {fmt(copier_price)} is more than {fmt(limit * 100)}% "
                          f"from the lead's {fmt(price)}")
     try:
-        plan = check_opening(exchange, account, instrument, position, fill.side, qty, copier_price, leverage, False)
+        plan = check_opening(exchange, account, instrument, position, fill.side, qty, copier_price, leverage, False,
+                             terms.fee_rate)
     except Rejected as rejection:
         raise CopyFailed(rejection.code, rejection.message) from None
-    result = _fill(exchange, account, instrument, relation, fill.side, qty, leverage, margin_mode, copier_price, plan)
+    result = _fill(exchange, terms, account, relation, fill.side, qty, leverage, margin_mode, copier_price, plan)
     copied = account.positions[(symbol, relation.lead)]
-    if lead.protected and not copied.managed:
+    if terms.lead.protected and not copied.managed:
         copied.managed = True
     _attach_ratios(exchange, relation, copied)
     return result
 
 
-def _fill(exchange: Exchange, account: TradingAccount, instrument: Instrument, relation: Relation, side: int,
+def _fill(exchange: Exchange, terms: LeadFill, account: TradingAccount, relation: Relation, side: int,
           qty: Decimal, leverage: int, margin_mode: str, price: Decimal | None = None,
           plan: FillPlan | None = None) -> Fill:
-    market = exchange.markets[instrument.symbol]
-    price = price or taker_price(exchange.config, instrument, market.last, side, qty)
-    fill = apply_fill(exchange, account, instrument, relation.lead, side, qty, price, leverage=leverage,
-                      margin_mode=margin_mode, fee_rate=fee_rate(exchange.config, instrument, False),
-                      ref=f"copy:{relation.lead}", plan=plan)
-    lead = exchange.leads.get(relation.lead)
-    if lead is not None and lead.protected and fill.fee:
+    fill = apply_fill(exchange, account, terms.instrument, relation.lead, side, qty,
+                      price or terms.taker_price(side, qty), leverage=leverage, margin_mode=margin_mode,
+                      fee_rate=terms.fee_rate, ref=terms.ref, plan=plan)
+    lead = terms.lead
+    if lead.protected and fill.fee:
         # 70% of a protected copier's fees go to the lead, locked until the copier's NAV makes a new high.
         rebate = usdt(fill.fee * FEE_REBATE)
         exchange.ledger.move(EntryType.FEE_REBATE, FEES, rebate_account(lead.user), rebate, exchange.now_ms,

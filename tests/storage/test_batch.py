@@ -1,0 +1,79 @@
+"""Large batches write their shared columns as literals: the rows must read back exactly as bound ones."""
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from engine.changes import Changes
+from engine.copytrading.records import Outcome
+from engine.positions import Position
+from storage.batch import SHARED_MIN_ROWS, literal, split_shared
+from storage.store import Store, _statement
+
+
+def test_literals_store_what_binding_would_and_refuse_the_rest():
+    assert literal(None) == "NULL"
+    assert literal(-42) == "-42"
+    assert literal(2**63 - 1) == "9223372036854775807"
+    assert literal(2**63) is None          # as a literal it would become a REAL; bound, sqlite3 refuses it
+    assert literal(True) is None           # a bool is bound, as before
+    assert literal("it's") == "'it''s'"
+    assert literal("a\0b") is None        # sqlite3 refuses a statement holding a NUL
+    assert literal(1.5) is None and literal(b"x") is None
+
+
+def test_small_batches_and_varying_columns_are_bound():
+    rows = [(i, "BTCUSDT", None) for i in range(SHARED_MIN_ROWS - 1)]
+    assert split_shared(rows) == ({}, rows)
+    rows = [(i, "BTCUSDT" if i else "ETHUSDT", None) for i in range(SHARED_MIN_ROWS)]
+    shared, cut = split_shared(rows)
+    assert shared == {2: "NULL"}            # column 1 differs in its first row only: still bound
+    assert cut[0] == (0, "ETHUSDT") and cut[5] == (5, "BTCUSDT")
+
+
+def _outcomes(count: int, message: str) -> list[Outcome]:
+    return [Outcome(seq, 1_700_000_000_000, "o'brien", "L7", f"copier{seq}", "BTCUSDT", "open", "failed",
+                    "INSUFFICIENT_BALANCE", message, None, None, None) for seq in range(1, count + 1)]
+
+
+@pytest.mark.parametrize("count", [3, 500])
+def test_a_batch_reads_back_exactly_as_one_bound_row_at_a_time(tmp_path, count):
+    message = "Insufficient available balance: 120.50 USDT needed, 87.10 available in Copy; it's 'quoted'"
+    records = _outcomes(count, message)
+    store = Store(tmp_path / "batch.db")
+    changes = Changes()
+    for record in records:
+        changes.append(record)
+    store.commit(changes, {}, None)
+    stored = store.conn.execute(f"SELECT {', '.join(Outcome.COLUMNS)} FROM outcomes ORDER BY seq").fetchall()
+    plain = sqlite3.connect(":memory:")
+    plain.execute(f"CREATE TABLE outcomes ({', '.join(Outcome.COLUMNS)})")
+    plain.executemany(f"INSERT INTO outcomes VALUES ({', '.join('?' * len(Outcome.COLUMNS))})",
+                      [r.row() for r in records])
+    assert stored == plain.execute("SELECT * FROM outcomes ORDER BY seq").fetchall()
+    types = store.conn.execute("SELECT DISTINCT typeof(at_ms), typeof(lead), typeof(qty) FROM outcomes").fetchall()
+    assert types == [("integer", "text", "null")]
+    store.close()
+
+
+def test_a_shared_upsert_and_delete_touch_only_their_rows(tmp_path):
+    store = Store(tmp_path / "positions.db")
+    positions = [Position(f"c{i}:copy", "BTCUSDT", "lead", 1, Decimal("0.02"), Decimal("50000"), 10, "isolated",
+                          Decimal("100"), 1) for i in range(300)]
+    changes = Changes()
+    for position in positions:
+        changes.save(position)
+    store.commit(changes, {}, None)
+    for position in positions[:100]:
+        position.qty, position.tp = Decimal("0.01"), Decimal("60000")
+    changes = Changes()
+    for position in positions[:100]:
+        changes.save(position)
+    for position in positions[200:]:
+        changes.delete(position)
+    assert "'BTCUSDT'" in _statement("delete", Position, split_shared(
+        [key for key in changes.deleted[Position]])[0])
+    store.commit(changes, {}, None)
+    rows = store.conn.execute("SELECT qty, tp, count(*) FROM positions GROUP BY qty, tp ORDER BY qty").fetchall()
+    assert rows == [(1_000_000, 6_000_000_000_000, 100), (2_000_000, None, 100)]
+    store.close()
