@@ -38,6 +38,9 @@ def split_shared(rows: Sequence[tuple]) -> tuple[dict[int, str], Sequence[tuple]
         first = column[0]
         # Two looks reject a varying column at once; `count` then confirms the rest.
         if column[-1] == first and column[count // 2] == first and column.count(first) == count:
+            # Equal is not the same for an int: 1 == True == 1.0, and a float binds as a REAL.
+            if type(first) is int and set(map(type, column)) != {int}:
+                continue
             text = literal(first)
             if text is not None:
                 shared[index] = text

@@ -29,6 +29,8 @@ def test_small_batches_and_varying_columns_are_bound():
     shared, cut = split_shared(rows)
     assert shared == {2: "NULL"}            # column 1 differs in its first row only: still bound
     assert cut[0] == (0, "ETHUSDT") and cut[5] == (5, "BTCUSDT")
+    rows = [(1, 7 if i else 7.0, 0 if i else False) for i in range(SHARED_MIN_ROWS)]
+    assert split_shared(rows)[0] == {0: "1"}  # 7.0 binds as a REAL and False as 0: equal, yet bound as they are
 
 
 def _outcomes(count: int, message: str) -> list[Outcome]:
