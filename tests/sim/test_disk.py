@@ -50,6 +50,13 @@ def _integrity(path: Path) -> None:
         conn.close()
 
 
+def _reopens_as_committed(path: Path, committed: str) -> None:
+    """After the trouble: the file passes integrity_check and the audit, and opens at the last committed state."""
+    _integrity(path)
+    with Desk.open(path) as desk:
+        assert desk.state_hash() == committed
+
+
 def _page_limit(desk: Desk, spare: int) -> None:
     """Allow only `spare` more pages than the file has now: the next big write finds the disk full."""
     pages = desk.store.conn.execute("PRAGMA page_count").fetchone()[0]
@@ -102,9 +109,7 @@ def test_a_full_disk_many_times_over_keeps_the_file_whole(tmp_path):
             desk.store.conn.execute("PRAGMA max_page_count = 1073741823")
         committed = desk.state_hash()
     assert refusals > 0
-    _integrity(path)
-    with Desk.open(path) as desk:
-        assert desk.state_hash() == committed
+    _reopens_as_committed(path, committed)
 
 
 def test_a_real_write_limit_in_another_process(tmp_path):
@@ -140,9 +145,7 @@ def test_a_real_write_limit_in_another_process(tmp_path):
     assert refused and committed, done.stdout
     print(f"\nwrite limit: {len(committed)} committed, then {refused[0]}")
     assert all(line.split()[1].startswith("STORAGE_") and "nothing was saved" in line for line in refused)
-    _integrity(path)
-    with Desk.open(path) as desk:
-        assert desk.state_hash() == committed[-1]
+    _reopens_as_committed(path, committed[-1])
 
 
 def _read_only_connect(monkeypatch):
@@ -173,9 +176,7 @@ def test_a_read_only_database_refuses_writes_clearly(tmp_path, monkeypatch):
         with pytest.raises(StorageError) as refused:
             Desk.open(tmp_path / "new.db")
         assert refused.value.code in ("STORAGE_READ_ONLY", "STORAGE_ERROR"), refused.value.message
-    _integrity(path)
-    with Desk.open(path) as desk:
-        assert desk.state_hash() == committed
+    _reopens_as_committed(path, committed)
 
 
 def test_query_only_and_chmod_give_the_read_only_code(tmp_path):
@@ -194,9 +195,7 @@ def test_query_only_and_chmod_give_the_read_only_code(tmp_path):
                 assert outcome.code == "STORAGE_READ_ONLY" and desk.state_hash() == committed
         finally:
             os.chmod(path, 0o644)
-    _integrity(path)
-    with Desk.open(path) as desk:
-        assert desk.state_hash() == committed
+    _reopens_as_committed(path, committed)
 
 
 def test_the_cli_reports_a_read_only_or_unusable_file(tmp_path):
