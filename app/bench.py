@@ -195,7 +195,7 @@ class WriteSetRecorder:
 
 def baseline_write(folder: Path, name: str, plan: list[tuple[str, str, list[tuple]]]) -> float:
     """Seconds plain sqlite3 takes to write `plan` in one transaction into an empty copy of the schema,
-    opened with the desk's own connection settings (WAL, synchronous=NORMAL)."""
+    opened with the desk's own connection settings (WAL, synchronous FULL unless COPYDESK_SYNCHRONOUS says NORMAL)."""
     store = Store(scratch_path(folder, name))
     try:
         conn = store.conn

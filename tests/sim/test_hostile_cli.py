@@ -142,3 +142,16 @@ def test_hostile_cli_arguments_as_subprocesses(tmp_path, argv):
                           env={**os.environ, "COPYDESK_HOME": str(tmp_path / "home")})
     assert done.returncode in (2, 3), (argv, done.returncode, done.stderr)
     assert "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1].startswith("copydesk"), done.stderr
+
+
+@pytest.mark.parametrize("value", ["OFF", "fast", "\u00e9"])
+def test_a_bad_durability_setting_is_refused_with_a_sentence(tmp_path, value):
+    scenario = tmp_path / "ok.jsonl"
+    scenario.write_text('{"do": "user", "name": "a"}\n')
+    done = subprocess.run([sys.executable, "-m", "app.cli", "--db", str(tmp_path / "d.db"), "replay", str(scenario)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COPYDESK_HOME": str(tmp_path / "home"), "COPYDESK_SYNCHRONOUS": value})
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("copydesk: COPYDESK_SYNCHRONOUS must be FULL or NORMAL")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "d.db").exists()

@@ -3,7 +3,9 @@ import subprocess
 import sys
 import textwrap
 
-from storage.desk import Desk, replay_journal
+import pytest
+
+from storage.desk import Desk, StorageError, replay_journal
 
 LINES = [
     {"do": "user", "name": "alice"},
@@ -87,3 +89,18 @@ def test_a_failed_commit_leaves_memory_as_the_database(tmp_path):
         desk.store.conn.execute("PRAGMA query_only = OFF")
         assert desk.state_hash() == state
         assert json.loads(json.dumps(desk.execute(LINES[2]).accepted))
+
+
+def test_every_commit_is_fsynced_unless_normal_is_asked_for(tmp_path, monkeypatch):
+    monkeypatch.delenv("COPYDESK_SYNCHRONOUS", raising=False)
+    with Desk.open(tmp_path / "full.db") as desk:
+        assert desk.store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    monkeypatch.setenv("COPYDESK_SYNCHRONOUS", " normal ")
+    with Desk.open(tmp_path / "normal.db") as desk:
+        assert desk.store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    monkeypatch.setenv("COPYDESK_SYNCHRONOUS", "OFF")
+    with pytest.raises(StorageError) as refused:
+        Desk.open(tmp_path / "off.db")
+    assert refused.value.code == "BAD_SETTING"
+    assert refused.value.message.startswith("COPYDESK_SYNCHRONOUS must be FULL or NORMAL, not 'OFF'")
+    assert not (tmp_path / "off.db").exists()  # refused before the database was made
