@@ -19,12 +19,13 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
+from itertools import chain
 from pathlib import Path
 
 from engine.changes import Changes
 from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
-from .batch import placeholders, split_shared
+from .batch import MANY_ROWS, placeholders, rows_per_statement, split_shared
 from .schema import migrate
 
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
@@ -32,23 +33,24 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
 _STATEMENTS: dict[tuple[str, type], str] = {}
 
 
-def _statement(kind: str, cls: type, shared: dict[int, str] | None = None) -> str:
-    """The statement that saves, appends or deletes rows of `cls`; `shared` columns are written in as
-    literals (see storage.batch). Statements without them are made once per table."""
-    if not shared:
+def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1) -> str:
+    """The statement that saves, appends or deletes `count` rows of `cls`; `shared` columns are written in as
+    literals (see storage.batch). One-row statements without them are made once per table."""
+    if not shared and count == 1:
         statement = _STATEMENTS.get((kind, cls))
         if statement is None:
             statement = _STATEMENTS[(kind, cls)] = _build(kind, cls, {})
         return statement
-    return _build(kind, cls, shared)
+    return _build(kind, cls, shared or {}, count)
 
 
-def _build(kind: str, cls: type, shared: dict[int, str]) -> str:
+def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1) -> str:
     table, columns = cls.TABLE, cls.COLUMNS
     if kind == "delete":
         return f"DELETE FROM {table} WHERE " + " AND ".join(
             f"{key} = {value}" for key, value in zip(cls.KEY, placeholders(len(cls.KEY), shared)))
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders(len(columns), shared))})"
+    values = ", ".join([f"({', '.join(placeholders(len(columns), shared))})"] * count)
+    statement = f"INSERT OR FAIL INTO {table} ({', '.join(columns)}) VALUES {values}"  # see storage.batch
     if kind == "append":
         return statement
     # An upsert updates a row in place; INSERT OR REPLACE would delete it and insert it again,
@@ -59,7 +61,16 @@ def _build(kind: str, cls: type, shared: dict[int, str]) -> str:
 
 def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple]) -> None:
     shared, rows = split_shared(rows)
-    conn.executemany(_statement(kind, cls, shared), rows)
+    if kind == "delete" or len(rows) < MANY_ROWS:
+        conn.executemany(_statement(kind, cls, shared), rows)
+        return
+    per = rows_per_statement(len(rows[0]))
+    statement = _statement(kind, cls, shared, per)
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        if len(chunk) < per:
+            statement = _statement(kind, cls, shared, len(chunk))
+        conn.execute(statement, list(chain.from_iterable(chunk)))
 
 
 class StorageError(Exception):

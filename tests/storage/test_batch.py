@@ -1,4 +1,5 @@
-"""Large batches write their shared columns as literals: the rows must read back exactly as bound ones."""
+"""Large batches write their shared columns as literals, many rows per statement: the rows must read back
+exactly as bound ones, one at a time."""
 import sqlite3
 from decimal import Decimal
 
@@ -6,9 +7,10 @@ import pytest
 
 from engine.changes import Changes
 from engine.copytrading.records import Outcome
+from engine.ledger import LedgerEntry, Wallet
 from engine.positions import Position
-from storage.batch import SHARED_MIN_ROWS, literal, split_shared
-from storage.store import Store, _statement
+from storage.batch import MANY_ROWS, MAX_ROWS_PER_STATEMENT, literal, rows_per_statement, split_shared
+from storage.store import StorageError, Store, _statement
 
 
 def test_literals_store_what_binding_would_and_refuse_the_rest():
@@ -23,13 +25,13 @@ def test_literals_store_what_binding_would_and_refuse_the_rest():
 
 
 def test_small_batches_and_varying_columns_are_bound():
-    rows = [(i, "BTCUSDT", None) for i in range(SHARED_MIN_ROWS - 1)]
+    rows = [(i, "BTCUSDT", None) for i in range(MANY_ROWS - 1)]
     assert split_shared(rows) == ({}, rows)
-    rows = [(i, "BTCUSDT" if i else "ETHUSDT", None) for i in range(SHARED_MIN_ROWS)]
+    rows = [(i, "BTCUSDT" if i else "ETHUSDT", None) for i in range(MANY_ROWS)]
     shared, cut = split_shared(rows)
     assert shared == {2: "NULL"}            # column 1 differs in its first row only: still bound
     assert cut[0] == (0, "ETHUSDT") and cut[5] == (5, "BTCUSDT")
-    rows = [(1, 7 if i else 7.0, 0 if i else False) for i in range(SHARED_MIN_ROWS)]
+    rows = [(1, 7 if i else 7.0, 0 if i else False) for i in range(MANY_ROWS)]
     assert split_shared(rows)[0] == {0: "1"}  # 7.0 binds as a REAL and False as 0: equal, yet bound as they are
 
 
@@ -55,6 +57,42 @@ def test_a_batch_reads_back_exactly_as_one_bound_row_at_a_time(tmp_path, count):
     assert stored == plain.execute("SELECT * FROM outcomes ORDER BY seq").fetchall()
     types = store.conn.execute("SELECT DISTINCT typeof(at_ms), typeof(lead), typeof(qty) FROM outcomes").fetchall()
     assert types == [("integer", "text", "null")]
+    store.close()
+
+
+def test_a_large_batch_is_written_many_rows_per_statement(tmp_path):
+    assert rows_per_statement(2) == MAX_ROWS_PER_STATEMENT == 256
+    assert rows_per_statement(13) == 76    # 999 parameters at most: 76 rows of 13
+    store = Store(tmp_path / "many.db")
+    statements = []
+    store.conn.set_trace_callback(
+        lambda sql: statements.append(sql) if sql.startswith("INSERT OR FAIL INTO outcomes") else None)
+    changes = Changes()
+    for record in _outcomes(1000, "x"):     # seq and copier vary: two bound columns a row
+        changes.append(record)
+    store.commit(changes, {}, None)
+    assert [sql.count("), (") + 1 for sql in statements] == [256, 256, 256, 232]
+    assert store.conn.execute("SELECT count(*), sum(seq), count(DISTINCT copier) FROM outcomes").fetchone() == (
+        1000, 500500, 1000)
+    store.close()
+
+
+def test_a_row_refused_mid_statement_leaves_nothing_of_the_commit(tmp_path):
+    """`INSERT OR FAIL` keeps what a failing statement wrote before the bad row; the commit must not."""
+    store = Store(tmp_path / "refused.db")
+    changes = Changes()
+    changes.save(Wallet("kept:copy", Decimal("5")))
+    store.commit(changes, {}, None)
+    changes = Changes()
+    changes.save(Wallet("kept:copy", Decimal("7")))
+    for n in range(1, 601):  # row 400 breaks CHECK (amount > 0): the second statement, after 143 good rows
+        changes.append(LedgerEntry(n, 1_700_000_000_000, "trading_fee", f"c{n}:copy", "fees",
+                                   Decimal(0 if n == 400 else "0.5"), "copy:lead"))
+    with pytest.raises(StorageError) as refused:
+        store.commit(changes, {}, None)
+    assert refused.value.code == "STORAGE_ERROR" and "CHECK constraint failed" in refused.value.message
+    assert store.conn.execute("SELECT count(*) FROM ledger").fetchone() == (0,)
+    assert store.conn.execute("SELECT balance FROM wallets").fetchall() == [(500_000_000,)]
     store.close()
 
 
