@@ -34,8 +34,9 @@ _STATEMENTS: dict[tuple[str, type], str] = {}
 
 
 def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1) -> str:
-    """The statement that saves, appends or deletes `count` rows of `cls`; `shared` columns are written in as
-    literals (see storage.batch). One-row statements without them are made once per table."""
+    """The statement that saves, appends or deletes rows of `cls` (`count` of them at once, for an append);
+    `shared` columns are written in as literals (see storage.batch). One-row statements without them are
+    made once per table."""
     if not shared and count == 1:
         statement = _STATEMENTS.get((kind, cls))
         if statement is None:
@@ -61,16 +62,16 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1) -> str:
 
 def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple]) -> None:
     shared, rows = split_shared(rows)
-    if kind == "delete" or len(rows) < MANY_ROWS:
+    if kind != "append" or len(rows) < MANY_ROWS:  # why only appends go many rows a statement: storage.batch
         conn.executemany(_statement(kind, cls, shared), rows)
         return
     per = rows_per_statement(len(rows[0]))
+    whole = len(rows) - len(rows) % per
     statement = _statement(kind, cls, shared, per)
-    for start in range(0, len(rows), per):
-        chunk = rows[start:start + per]
-        if len(chunk) < per:
-            statement = _statement(kind, cls, shared, len(chunk))
-        conn.execute(statement, list(chain.from_iterable(chunk)))
+    for start in range(0, whole, per):
+        conn.execute(statement, list(chain.from_iterable(rows[start:start + per])))
+    if whole < len(rows):  # the rest one row a step: preparing a statement for them would cost more
+        conn.executemany(_statement(kind, cls, shared), rows[whole:])
 
 
 class StorageError(Exception):
