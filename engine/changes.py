@@ -1,8 +1,10 @@
 """The unit of work's write set: what one command changed, for storage to commit in one transaction.
 
 Entities are recorded by reference and turned into rows only at commit time, so an entity touched
-many times within a command is written once, in its final state. Append-only records (ledger
-entries, outcomes, notifications) are kept as ready rows. Tables are written in batches.
+many times within a command is written once, in its final state. An entity made in this write set
+(a position opened, a copy order) is `insert`ed: written as a plain insert, which storage batches many
+rows a statement, rather than as an upsert. Append-only records (ledger entries, outcomes,
+notifications) are kept as ready rows. Tables are written in batches.
 """
 from __future__ import annotations
 
@@ -26,10 +28,11 @@ class Record(Protocol):
 
 
 class Changes:
-    __slots__ = ("saved", "deleted", "appended", "touched", "writes")
+    __slots__ = ("saved", "new", "deleted", "appended", "touched", "writes")
 
     def __init__(self) -> None:
         self.saved: dict[type, dict[Any, Entity]] = {}
+        self.new: dict[type, set[Any]] = {}  # keys of saved entities the database does not hold yet
         self.deleted: dict[type, set[Any]] = {}
         self.appended: dict[type, list[Record]] = {}
         # Ledger accounts whose wallet, positions or orders changed since the risk index last looked
@@ -54,12 +57,27 @@ class Changes:
             self.touched.add(account)
         self.writes += 1
 
+    def insert(self, entity: Entity) -> None:
+        """Save an entity just made. One made again under a key deleted in this same write set (a position
+        closed and reopened) still has its old row until the commit, so that row is updated instead."""
+        cls = type(entity)
+        gone = self.deleted.get(cls)
+        if not gone or entity.key() not in gone:
+            new = self.new.get(cls)
+            if new is None:
+                new = self.new[cls] = set()
+            new.add(entity.key())
+        self.save(entity)
+
     def delete(self, entity: Entity) -> None:
         cls = type(entity)
         key = entity.key()
         saved = self.saved.get(cls)
         if saved:
             saved.pop(key, None)
+        new = self.new.get(cls)
+        if new:
+            new.discard(key)
         self.deleted.setdefault(cls, set()).add(key)
         account = getattr(entity, "account", None)
         if account is not None:
@@ -75,6 +93,7 @@ class Changes:
 
     def clear(self) -> None:
         self.saved.clear()
+        self.new.clear()
         self.deleted.clear()
         self.appended.clear()
         self.touched.clear()

@@ -98,13 +98,14 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
             position = Position(account.id, instrument.symbol, lead, side, plan.open_qty, price, leverage,
                                 margin_mode, plan.open_margin if margin_mode == ISOLATED else ZERO, now)
             account.positions[key] = position
+            changes.insert(position)
         else:
             total = position.qty + plan.open_qty
             position.entry_price = usdt((position.qty * position.entry_price + plan.open_qty * price) / total)
             if position.isolated:
                 position.margin += plan.open_margin
             position.qty = total
-        changes.save(position)
+            changes.save(position)
     # Fees never push a wallet below zero (a closing fill after a deep loss), nor below the margins its
     # isolated positions own: a fee is paid from the available balance, never from isolated margin.
     isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)

@@ -164,7 +164,11 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for cls, entities in changes.saved.items():
-                    _write(conn, "save", cls, [e.row() for e in entities.values()])
+                    new = changes.new.get(cls)
+                    if new:  # entities the database does not hold yet: plain inserts, batched like appends
+                        _write(conn, "append", cls, [e.row() for key, e in entities.items() if key in new])
+                    if not new or len(new) < len(entities):
+                        _write(conn, "save", cls, [e.row() for key, e in entities.items() if not new or key not in new])
                 for cls, keys in changes.deleted.items():
                     _write(conn, "delete", cls, [k if isinstance(k, tuple) else (k,) for k in keys])
                 for cls, records in changes.appended.items():

@@ -23,7 +23,7 @@ def open_copy_order(exchange: Exchange, relation: Relation, lead_order: str, fil
     record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
                        opened, opened, fill.price, fee, ZERO, "open", fill.at_ms, relation=relation.seq)
     exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
-    exchange.changes.save(record)
+    exchange.changes.insert(record)
     return record
 
 

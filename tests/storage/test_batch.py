@@ -117,3 +117,38 @@ def test_a_shared_upsert_and_delete_touch_only_their_rows(tmp_path):
     rows = store.conn.execute("SELECT qty, tp, count(*) FROM positions GROUP BY qty, tp ORDER BY qty").fetchall()
     assert rows == [(1_000_000, 6_000_000_000_000, 100), (2_000_000, None, 100)]
     store.close()
+
+
+def _position(account: str, qty: str) -> Position:
+    return Position(account, "BTCUSDT", "lead", 1, Decimal(qty), Decimal("50000"), 10, "isolated", Decimal("100"), 1)
+
+
+def test_new_entities_are_inserted_and_a_key_made_again_updates_its_row(tmp_path):
+    store = Store(tmp_path / "new.db")
+    changes = Changes()
+    for i in range(100):
+        changes.insert(_position(f"c{i}:copy", "0.01"))
+    assert changes.new[Position] == {(f"c{i}:copy", "BTCUSDT", "lead") for i in range(100)}
+    store.commit(changes, {}, None)
+    changes = Changes()
+    closed = _position("c0:copy", "0.01")
+    changes.delete(closed)              # closed and reopened in one command: the row is still there
+    changes.insert(_position("c0:copy", "0.03"))
+    passing = _position("x:copy", "0.05")
+    changes.insert(passing)             # made and gone in one write set: never written
+    changes.delete(passing)
+    changes.insert(_position("c100:copy", "0.02"))
+    changes.save(_position("c1:copy", "0.04"))
+    assert changes.new[Position] == {("c100:copy", "BTCUSDT", "lead")}
+    statements = []
+    store.conn.set_trace_callback(statements.append)
+    store.commit(changes, {}, None)
+    assert sum(sql.startswith("INSERT OR FAIL INTO positions") and "ON CONFLICT" not in sql
+               for sql in statements) == 1  # c100 alone is a plain insert
+    rows = dict(store.conn.execute("SELECT account, qty FROM positions").fetchall())
+    assert len(rows) == 101 and "x:copy" not in rows
+    assert (rows["c0:copy"], rows["c1:copy"], rows["c100:copy"], rows["c2:copy"]) == (
+        3_000_000, 4_000_000, 2_000_000, 1_000_000)
+    changes.clear()
+    assert not changes.new
+    store.close()
