@@ -2,8 +2,13 @@
 notifications — and account statements built from them.
 
 Plain SQL on the desk's own connection, called on the engine thread (between commands, so a query
-never sees half of one); record-shaped reads go through sqlite-utils, which hands rows back as dicts. Money is INTEGER units of 1e-8 in the tables and comes back as Decimal.
-Time windows are half-open: `since <= at_ms < until`."""
+never sees half of one); record-shaped reads go through sqlite-utils, which hands rows back as dicts.
+Money is INTEGER units of 1e-8 in the tables and comes back as Decimal. Time windows are half-open:
+`since <= at_ms < until`.
+
+Fills, ledger entries, outcomes and copy orders are found by account through indexes bucketed by row
+number (storage.schema.HISTORY_BUCKET): `_walk` reads them bucket by bucket, newest first, and stops as
+soon as it has the rows asked for."""
 from __future__ import annotations
 
 import sqlite3
@@ -14,6 +19,9 @@ from engine.accounts import account_id
 from engine.clock import format_time
 from engine.ledger import EntryType
 from engine.money import ZERO, from_units
+
+from .schema import HISTORY_BUCKET
+
 
 def _units(value: int | None) -> Decimal | None:
     return None if value is None else from_units(value)
@@ -38,6 +46,36 @@ def _limit(limit: int | None) -> str:
     return "" if limit is None else f" LIMIT {int(limit)}"
 
 
+def _buckets(conn: sqlite3.Connection, table: str, key: str, newest_first: bool = True) -> Iterator[str]:
+    """The condition that selects each bucket of `table` holding rows, in reading order: the very expression
+    its bucketed index is made on, so the index serves it."""
+    top = conn.execute(f"SELECT max({key}) FROM {table}").fetchone()[0]
+    if top is None:
+        return
+    last = top // HISTORY_BUCKET
+    for bucket in (range(last, -1, -1) if newest_first else range(last + 1)):
+        yield f"{key} / {HISTORY_BUCKET} = {bucket}"
+
+
+def _walk(conn: sqlite3.Connection, table: str, key: str, columns: str, where: str | Sequence[str], params: Sequence,
+          *, newest_first: bool = True, limit: int | None = None) -> list[tuple]:
+    """Rows of `table` matching `where` in `key` order, up to `limit`. `where` starts with `{bucket} AND` and
+    an indexed account term; several of them are alternatives (a UNION, so each keeps its own index: an OR
+    lets SQLite settle for the bucket alone, a scan of 100,000 rows), sharing `params` in turn."""
+    order = "DESC" if newest_first else "ASC"
+    alternatives = [where] if isinstance(where, str) else list(where)
+    rows: list[tuple] = []
+    for bucket in _buckets(conn, table, key, newest_first):
+        wanted = None if limit is None else limit - len(rows)
+        if wanted == 0:
+            break
+        select = " UNION ".join(f"SELECT {columns} FROM {table} WHERE {alternative.replace('{bucket}', bucket)}"
+                                for alternative in alternatives)
+        rows += conn.execute(f"{select} ORDER BY {key} {order}{_limit(wanted)}",
+                             [*params] * len(alternatives)).fetchall()
+    return rows
+
+
 # --- trading records -------------------------------------------------------------------------------
 
 
@@ -56,25 +94,23 @@ _FILL_COLUMNS = ("seq, at_ms, account, symbol, lead, side, qty, price, fee, real
 def fills(conn: sqlite3.Connection, accounts: Sequence[str], *, since: int | None = None, until: int | None = None,
           limit: int | None = None, newest_first: bool = True) -> list[dict]:
     window, params = _window("at_ms", since, until)
-    order = "DESC" if newest_first else "ASC"
-    rows = conn.execute(f"SELECT {_FILL_COLUMNS} FROM fills WHERE account IN ({_marks(accounts)}){window} "
-                        f"ORDER BY seq {order}{_limit(limit)}", [*accounts, *params])
+    rows = _walk(conn, "fills", "seq", _FILL_COLUMNS, f"{{bucket}} AND account IN ({_marks(accounts)}){window}",
+                 [*accounts, *params], newest_first=newest_first, limit=limit)
     return [_fill(row) for row in rows]
 
 
 def lead_fills(conn: sqlite3.Connection, lead: str, symbols: Sequence[str], limit: int = 30) -> list[dict]:
     """The lead's elite fills on its lead symbols, newest first: its recent lead orders."""
-    rows = conn.execute(f"SELECT {_FILL_COLUMNS} FROM fills WHERE account = ? AND symbol IN ({_marks(symbols)}) "
-                        f"ORDER BY seq DESC LIMIT ?", [account_id(lead, "elite"), *symbols, limit])
+    rows = _walk(conn, "fills", "seq", _FILL_COLUMNS, f"{{bucket}} AND account = ? AND symbol IN ({_marks(symbols)})",
+                 [account_id(lead, "elite"), *symbols], limit=limit)
     return [_fill(row) for row in rows]
 
 
 def last_lead_open(conn: sqlite3.Connection, lead: str, symbols: Sequence[str]) -> dict | None:
     """The lead's latest elite trade on a lead symbol that opened or increased a position."""
-    row = conn.execute(f"SELECT {_FILL_COLUMNS} FROM fills WHERE account = ? AND symbol IN ({_marks(symbols)}) "
-                       "AND kind = 'trade' AND qty > closed_qty ORDER BY seq DESC LIMIT 1",
-                       [account_id(lead, "elite"), *symbols]).fetchone()
-    return None if row is None else _fill(row)
+    rows = _walk(conn, "fills", "seq", _FILL_COLUMNS, f"{{bucket}} AND account = ? AND symbol IN ({_marks(symbols)}) "
+                 "AND kind = 'trade' AND qty > closed_qty", [account_id(lead, "elite"), *symbols], limit=1)
+    return _fill(rows[0]) if rows else None
 
 
 def orders(conn: sqlite3.Connection, accounts: Sequence[str], limit: int = 200) -> list[dict]:
@@ -123,11 +159,10 @@ def ledger(conn: sqlite3.Connection, wallets: Sequence[str], *, since: int | Non
            limit: int | None = None, newest_first: bool = True) -> list[dict]:
     """Entries that move money into or out of any of `wallets`."""
     window, params = _window("at_ms", since, until)
-    order = "DESC" if newest_first else "ASC"
     marks = _marks(wallets)
-    rows = conn.execute(f"SELECT id, at_ms, type, debit, credit, amount, ref FROM ledger "
-                        f"WHERE (debit IN ({marks}) OR credit IN ({marks})){window} ORDER BY id {order}{_limit(limit)}",
-                        [*wallets, *wallets, *params])
+    rows = _walk(conn, "ledger", "id", "id, at_ms, type, debit, credit, amount, ref",
+                 [f"{{bucket}} AND {side} IN ({marks}){window}" for side in ("debit", "credit")],
+                 [*wallets, *params], newest_first=newest_first, limit=limit)
     return [{"id": entry, "at_ms": at_ms, "at": format_time(at_ms), "type": kind, "source": debit,
              "target": credit, "amount": from_units(amount), "ref": ref}
             for entry, at_ms, kind, debit, credit, amount, ref in rows]
@@ -135,11 +170,12 @@ def ledger(conn: sqlite3.Connection, wallets: Sequence[str], *, since: int | Non
 
 def balance_before(conn: sqlite3.Connection, wallet: str, before_ms: int) -> Decimal:
     """A wallet's balance just before `before_ms`: every balance starts at zero and moves only by entries."""
-    row = conn.execute("SELECT COALESCE(SUM(CASE WHEN credit = ? THEN amount ELSE 0 END), 0) - "
-                       "COALESCE(SUM(CASE WHEN debit = ? THEN amount ELSE 0 END), 0) FROM ledger "
-                       "WHERE (debit = ? OR credit = ?) AND at_ms < ?",
-                       (wallet, wallet, wallet, wallet, before_ms)).fetchone()
-    return from_units(row[0])
+    units = 0
+    for bucket in _buckets(conn, "ledger", "id"):
+        units += conn.execute(f"SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE {bucket} AND credit = ? "
+                              f"AND at_ms < ?) - (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE {bucket} "
+                              "AND debit = ? AND at_ms < ?)", (wallet, before_ms, wallet, before_ms)).fetchone()[0]
+    return from_units(units)
 
 
 # --- copy trading records ------------------------------------------------------------------------
@@ -147,9 +183,8 @@ def balance_before(conn: sqlite3.Connection, wallet: str, before_ms: int) -> Dec
 
 def copy_orders(conn: sqlite3.Connection, copier: str, limit: int = 100) -> list[dict]:
     """The per-order view, open and closed, newest first."""
-    rows = conn.execute("SELECT seq, lead, lead_order, symbol, side, qty, open_qty, entry_price, fees, realized_pnl, "
-                        "status, opened_ms, closed_ms FROM copy_orders WHERE copier = ? ORDER BY seq DESC LIMIT ?",
-                        (copier, limit))
+    rows = _walk(conn, "copy_orders", "seq", "seq, lead, lead_order, symbol, side, qty, open_qty, entry_price, fees, "
+                 "realized_pnl, status, opened_ms, closed_ms", "{bucket} AND copier = ?", [copier], limit=limit)
     return [{"seq": seq, "lead": lead, "lead_order": lead_order, "symbol": symbol,
              "side": "long" if side > 0 else "short", "qty": from_units(qty), "open_qty": from_units(open_qty),
              "entry_price": from_units(entry), "fees": from_units(fees), "realized_pnl": from_units(pnl),
@@ -168,8 +203,9 @@ def _records(conn: sqlite3.Connection, sql: str, params: Sequence) -> Iterator[d
 
 def outcomes(conn: sqlite3.Connection, copier: str, kind: str, limit: int = 100) -> list[dict]:
     """One copier's outcomes of a kind (open, close, margin_sync), newest first."""
-    rows = _records(conn, "SELECT seq, at_ms, lead, lead_order, symbol, status, code, message, qty, price, delta "
-                          "FROM outcomes WHERE copier = ? AND kind = ? ORDER BY seq DESC LIMIT ?", (copier, kind, limit))
+    names = ("seq", "at_ms", "lead", "lead_order", "symbol", "status", "code", "message", "qty", "price", "delta")
+    rows = [dict(zip(names, row)) for row in _walk(conn, "outcomes", "seq", ", ".join(names),
+                                                   "{bucket} AND copier = ? AND kind = ?", [copier, kind], limit=limit)]
     return [{**row, "at": format_time(row["at_ms"]), "qty": _units(row["qty"]), "price": _units(row["price"]),
              "delta": _units(row["delta"])} for row in rows]
 

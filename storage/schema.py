@@ -112,7 +112,26 @@ MIGRATIONS: list[tuple[int, str]] = [
     (6, """
     ALTER TABLE copy_orders ADD COLUMN relation INTEGER;
     """),  # the follow a copy order was opened under (NULL before: the newest follow of the pair)
+    (7, """
+    DROP INDEX fills_account;
+    DROP INDEX ledger_debit;
+    DROP INDEX ledger_credit;
+    DROP INDEX outcomes_copier;
+    DROP INDEX copy_orders_copier;
+    CREATE INDEX fills_account ON fills (seq / 100000, account, seq);
+    CREATE INDEX ledger_debit ON ledger (id / 100000, debit, id);
+    CREATE INDEX ledger_credit ON ledger (id / 100000, credit, id);
+    CREATE INDEX outcomes_copier ON outcomes (seq / 100000, copier, seq);
+    CREATE INDEX copy_orders_copier ON copy_orders (seq / 100000, copier, seq);
+    """),  # per-account history indexes bucketed by row number: see HISTORY_BUCKET
 ]
+
+# The per-account history indexes lead with `seq / HISTORY_BUCKET` (migration 7 writes the number itself:
+# never change it). Keyed by account alone, a fan-out puts one entry per copier into each index, each in
+# another leaf page once the index is large: the pages it dirtied grew with every lead order (1,544 → 17,598
+# over 31 fan-outs to 10,000 copiers, 414 → 827 ms). Bucketed, new entries only ever land among the current
+# bucket's, at most ~700 leaf pages; history reads walk the buckets newest first (storage.history).
+HISTORY_BUCKET = 100_000
 
 LATEST = MIGRATIONS[-1][0]
 
