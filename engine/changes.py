@@ -60,13 +60,10 @@ class Changes:
     def insert(self, entity: Entity) -> None:
         """Save an entity just made. One made again under a key deleted in this same write set (a position
         closed and reopened) still has its old row until the commit, so that row is updated instead."""
-        cls = type(entity)
+        cls, key = type(entity), entity.key()
         gone = self.deleted.get(cls)
-        if not gone or entity.key() not in gone:
-            new = self.new.get(cls)
-            if new is None:
-                new = self.new[cls] = set()
-            new.add(entity.key())
+        if not gone or key not in gone:
+            self.new.setdefault(cls, set()).add(key)
         self.save(entity)
 
     def delete(self, entity: Entity) -> None:

@@ -31,6 +31,7 @@ from .schema import migrate
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
 
 _STATEMENTS: dict[tuple[str, type], str] = {}
+_NONE: frozenset = frozenset()
 
 
 def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1) -> str:
@@ -164,11 +165,11 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for cls, entities in changes.saved.items():
-                    new = changes.new.get(cls)
-                    if new:  # entities the database does not hold yet: plain inserts, batched like appends
+                    new = changes.new.get(cls, _NONE)  # rows the database does not hold yet: plain inserts
+                    if new:
                         _write(conn, "append", cls, [e.row() for key, e in entities.items() if key in new])
-                    if not new or len(new) < len(entities):
-                        _write(conn, "save", cls, [e.row() for key, e in entities.items() if not new or key not in new])
+                    if len(new) < len(entities):
+                        _write(conn, "save", cls, [e.row() for key, e in entities.items() if key not in new])
                 for cls, keys in changes.deleted.items():
                     _write(conn, "delete", cls, [k if isinstance(k, tuple) else (k,) for k in keys])
                 for cls, records in changes.appended.items():
