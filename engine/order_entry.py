@@ -1,7 +1,7 @@
 """Placing orders: validation (every rule of SPEC §3, each with its code), then execution or rest."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -53,28 +53,51 @@ def resolve_lead(exchange: Exchange, account: TradingAccount, lead: str | None) 
     return lead
 
 
+@dataclass(slots=True, frozen=True)
+class Opening:
+    """What opening or increasing means before the account is looked at: the fill plan, and the contract rule
+    (minimum notional, leverage tier) it breaks, if any, as (code, sentence)."""
+    plan: FillPlan
+    refusal: tuple[str, str] | None
+
+
+def plan_opening(instrument: Instrument, position: Position | None, side: int, qty: Decimal, price: Decimal,
+                 leverage: int, rate: Decimal) -> Opening:
+    """The half of `check_opening` that depends on the position alone: a fan-out works it out once for every
+    copier opening the same size on no position."""
+    plan = plan_fill(position, side, qty, price, leverage, rate)
+    if plan.open_qty == 0:
+        return Opening(plan, None)
+    if qty * price < instrument.min_notional:
+        return Opening(plan, ("BELOW_MIN_NOTIONAL", f"order notional {display(qty * price)} USDT is below the "
+                              f"{instrument.symbol} minimum of {display(instrument.min_notional)} USDT"))
+    resulting = (plan.open_qty + (position.qty if position is not None and position.side == side else ZERO)) * price
+    used = position.leverage if position is not None and position.side == side else leverage
+    allowed = instrument.max_leverage_for(resulting)
+    if used > allowed:
+        return Opening(plan, ("LEVERAGE_NOT_ALLOWED", f"{used}x is above the {allowed}x allowed for a "
+                              f"{display(resulting)} USDT {instrument.symbol} position; lower the leverage or the size"))
+    return Opening(plan, None)
+
+
 def check_opening(exchange: Exchange, account: TradingAccount, instrument: Instrument, position: Position | None,
                   side: int, qty: Decimal, price: Decimal, leverage: int, maker: bool,
-                  rate: Decimal | None = None) -> FillPlan:
+                  rate: Decimal | None = None, opening: Opening | None = None) -> FillPlan:
     """The rules for anything that opens or increases a position: restriction, leverage, notional, balance.
-    Returns the fill plan it checked. `rate`: the fee rate, when the caller has it (a fan-out works it out once)."""
-    if rate is None:
-        rate = fee_rate(exchange.config, instrument, maker)
-    plan = plan_fill(position, side, qty, price, leverage, rate)
+    Returns the fill plan it checked. `rate`: the fee rate, when the caller has it; `opening`: the
+    `plan_opening` of exactly these arguments, when the caller has it (a fan-out works both out once)."""
+    if opening is None:
+        if rate is None:
+            rate = fee_rate(exchange.config, instrument, maker)
+        opening = plan_opening(instrument, position, side, qty, price, leverage, rate)
+    plan = opening.plan
     if plan.open_qty == 0:
         return plan
     if account.restricted:
         raise Rejected("RISK_RESTRICTED", f"{account.kind.capitalize()} is under a reduce-only restriction: "
                        "you can only reduce or close positions")
-    if qty * price < instrument.min_notional:
-        raise Rejected("BELOW_MIN_NOTIONAL", f"order notional {display(qty * price)} USDT is below the "
-                       f"{instrument.symbol} minimum of {display(instrument.min_notional)} USDT")
-    resulting = (plan.open_qty + (position.qty if position is not None and position.side == side else ZERO)) * price
-    used = position.leverage if position is not None and position.side == side else leverage
-    allowed = instrument.max_leverage_for(resulting)
-    if used > allowed:
-        raise Rejected("LEVERAGE_NOT_ALLOWED", f"{used}x is above the {allowed}x allowed for a "
-                       f"{display(resulting)} USDT {instrument.symbol} position; lower the leverage or the size")
+    if opening.refusal is not None:
+        raise Rejected(*opening.refusal)
     free = available_balance(exchange, account)
     if plan.needs > free:
         raise Rejected("INSUFFICIENT_BALANCE", f"Insufficient available balance: {display(plan.needs)} USDT needed, "

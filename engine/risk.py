@@ -7,7 +7,7 @@ mark; such accounts are few, and are checked in full on every tick of a symbol t
 """
 from __future__ import annotations
 
-from decimal import localcontext
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from .accounts import TradingAccount
@@ -48,15 +48,18 @@ class RiskIndex:
         """`refresh` each account, placing the new levels in the books in one batch per symbol."""
         placements: dict[str, list] = {}
         symbols: set[str] = set()
+        solved: dict[tuple, Decimal | None] = {}
         for account in accounts:
-            symbols.update(self.refresh(account, placements))
+            symbols.update(self.refresh(account, placements, solved))
         for symbol, batch in placements.items():
             self.book(symbol).put_many(batch)
         return symbols
 
-    def refresh(self, account: TradingAccount, placements: dict[str, list] | None = None) -> set[str]:
+    def refresh(self, account: TradingAccount, placements: dict[str, list] | None = None,
+                solved: dict[tuple, Decimal | None] | None = None) -> set[str]:
         """Recompute the account's liquidation prices. With `placements`, isolated positions' new levels are
-        collected there (by symbol) for the caller to place in one batch."""
+        collected there (by symbol) for the caller to place in one batch; with `solved`, the isolated prices
+        solved so far in that batch are reused: the copies a fan-out opened alike share one solve."""
         exchange = self.exchange
         cross = []
         symbols = set()
@@ -68,8 +71,7 @@ class RiskIndex:
                 instrument = exchange.instruments[position.symbol]
                 basis = (instrument, position.side, position.qty, position.entry_price, position.margin)
                 if basis != position.liquidation_basis or position.key() not in self.book(position.symbol):
-                    self._place(position, liquidation_price(instrument, position.side, position.qty,
-                                                            position.entry_price, position.margin), placements)
+                    self._place(position, self._isolated_price(instrument, position, solved), placements)
                     position.liquidation_basis = basis
             else:
                 cross.append(position)
@@ -78,6 +80,18 @@ class RiskIndex:
         if cross:
             self._refresh_cross(account, cross)
         return symbols
+
+    @staticmethod
+    def _isolated_price(instrument, position: Position, solved: dict[tuple, Decimal | None] | None) -> Decimal | None:
+        if solved is None:
+            return liquidation_price(instrument, position.side, position.qty, position.entry_price, position.margin)
+        # By symbol, not instrument: one batch never sees an instrument change, and hashing one is slow.
+        terms = (position.symbol, position.side, position.qty, position.entry_price, position.margin)
+        if terms in solved:
+            return solved[terms]
+        price = solved[terms] = liquidation_price(instrument, position.side, position.qty, position.entry_price,
+                                                  position.margin)
+        return price
 
     def _refresh_cross(self, account: TradingAccount, cross: list[Position]) -> None:
         from .valuation import value_account

@@ -11,14 +11,14 @@ from ..exchange import Exchange
 from ..fills import Fill, fee_rate, taker_price
 from ..ledger import FEES, EntryType
 from ..money import ZERO, floor_to_step, fmt, usdt
-from ..order_entry import check_opening
+from ..order_entry import Opening, check_opening, plan_opening
 from ..trading import FillPlan, apply_fill
 from .copy_orders import match_close, open_copy_order
 from .failures import count_failure, count_success
 from .leads import Lead, elite_equity, rebate_account
 from .records import Outcome
 from .relations import Relation
-from .sizing import size_copy
+from .sizing import CopySize, size_copy
 
 FEE_REBATE = Decimal("0.7")
 
@@ -50,9 +50,13 @@ def on_trade(exchange: Exchange, account: TradingAccount, fill: Fill, held: Deci
 class LeadFill:
     """What every copier's mirror of one lead fill shares, worked out once for the whole fan-out: the
     contract, the taker fee rate, the fill reference, and the fill model's price for each copy size
-    (a pure function of side and qty while the fan-out runs: only a price line moves the last price)."""
+    (a pure function of side and qty while the fan-out runs: only a price line moves the last price).
+
+    Copiers holding no copy of the lead in the symbol (nearly every copier of an open) also share the
+    sizing of a copy and what opening it means, by settings: those depend on nothing else then. Copiers
+    with the same settings — the common case — get one answer, not ten thousand equal ones."""
     __slots__ = ("lead", "fill", "instrument", "lead_order", "fraction", "open_qty", "lead_position", "fee_rate",
-                 "ref", "_config", "_last", "_prices")
+                 "ref", "_config", "_last", "_prices", "_sizes", "_openings")
 
     def __init__(self, exchange: Exchange, lead: Lead, fill: Fill, fraction: Decimal, lead_position) -> None:
         self.lead, self.fill, self.fraction, self.lead_position = lead, fill, fraction, lead_position
@@ -63,6 +67,8 @@ class LeadFill:
         self.ref = f"copy:{lead.user}"
         self._config, self._last = exchange.config, exchange.markets[fill.symbol].last
         self._prices: dict[tuple[int, Decimal], Decimal] = {}
+        self._sizes: dict[tuple, CopySize | tuple[str, str]] = {}
+        self._openings: dict[tuple[Decimal, int], tuple[Decimal, Opening]] = {}
 
     def taker_price(self, side: int, qty: Decimal) -> Decimal:
         key = (side, qty)
@@ -70,6 +76,38 @@ class LeadFill:
         if price is None:
             price = self._prices[key] = taker_price(self._config, self.instrument, self._last, side, qty)
         return price
+
+    def size(self, exchange: Exchange, relation: Relation, account: TradingAccount, position) -> CopySize:
+        """`size_copy` for this copier; shared by settings when the copier holds no copy position here and
+        caps no total margin (the two things sizing reads from the account). Raises Rejected."""
+        fill, lead_position = self.fill, self.lead_position
+        if position is not None or relation.max_total_margin is not None:
+            return size_copy(exchange, self.lead, relation, account, self.instrument, fill.side, self.open_qty,
+                             fill.price, lead_position.leverage, lead_position.margin_mode)
+        key = (relation.symbols, relation.mode, relation.amount, relation.ratio, relation.leverage,
+               relation.margin_mode, relation.max_margin_per_order)
+        sized = self._sizes.get(key)
+        if sized is None:
+            try:
+                sized = size_copy(exchange, self.lead, relation, account, self.instrument, fill.side, self.open_qty,
+                                  fill.price, lead_position.leverage, lead_position.margin_mode)
+            except Rejected as rejection:
+                sized = (rejection.code, rejection.message)
+            self._sizes[key] = sized
+        if type(sized) is tuple:
+            raise Rejected(*sized)
+        return sized
+
+    def fresh_open(self, qty: Decimal, leverage: int) -> tuple[Decimal, Opening]:
+        """The copier's price and `plan_opening` for a copy of `qty` opened on no position."""
+        key = (qty, leverage)
+        known = self._openings.get(key)
+        if known is None:
+            side = self.fill.side
+            price = self.taker_price(side, qty)
+            known = self._openings[key] = (price, plan_opening(self.instrument, None, side, qty, price, leverage,
+                                                               self.fee_rate))
+        return known
 
 
 def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fill,
@@ -141,23 +179,25 @@ def _mirror_one(exchange: Exchange, terms: LeadFill, relation: Relation) -> Outc
 
 
 def _open(exchange: Exchange, terms: LeadFill, relation: Relation, account: TradingAccount) -> Fill:
-    fill, instrument, lead_position = terms.fill, terms.instrument, terms.lead_position
+    fill, instrument = terms.fill, terms.instrument
     symbol = fill.symbol
+    position = account.positions.get((symbol, relation.lead))
     try:
-        size = size_copy(exchange, terms.lead, relation, account, instrument, fill.side, terms.open_qty, fill.price,
-                         lead_position.leverage, lead_position.margin_mode)
+        size = terms.size(exchange, relation, account, position)
     except Rejected as rejection:
         raise CopyFailed(rejection.code, rejection.message) from None
-    position = account.positions.get((symbol, relation.lead))
     price, qty, leverage, margin_mode = fill.price, size.qty, size.leverage, size.margin_mode
-    copier_price = terms.taker_price(fill.side, qty)
+    if position is None:
+        copier_price, opening = terms.fresh_open(qty, leverage)
+    else:
+        copier_price, opening = terms.taker_price(fill.side, qty), None
     limit = relation.slippage_limit(symbol)
     if abs(copier_price - price) > price * limit:
         raise CopyFailed("SLIPPAGE_EXCEEDED", f"your fill {fmt(copier_price)} is more than {fmt(limit * 100)}% "
                          f"from the lead's {fmt(price)}")
     try:
         plan = check_opening(exchange, account, instrument, position, fill.side, qty, copier_price, leverage, False,
-                             terms.fee_rate)
+                             terms.fee_rate, opening)
     except Rejected as rejection:
         raise CopyFailed(rejection.code, rejection.message) from None
     result = _fill(exchange, terms, account, relation, fill.side, qty, leverage, margin_mode, copier_price, plan)

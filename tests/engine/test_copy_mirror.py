@@ -211,3 +211,50 @@ def test_a_reverse_whose_reopen_fails_says_the_copy_closed():
          "Insufficient available balance: 92.46 USDT needed, 29.04 available in Copy")]
     assert position(snapshot, "erin", "copy", "BTCUSDT", "alice") is None
     assert snapshot["users"]["erin"]["copy"]["wallet_balance"] == "29.04"
+
+
+def test_copiers_with_the_same_settings_share_a_size_only_when_their_account_cannot_change_it():
+    """A fan-out sizes a copy once per distinct settings for copiers holding no copy of the lead, and checks the
+    contract's rules once per size; a copy position already held, or a total-margin cap, is read per copier."""
+    fixed = {"mode": "fixed", "amount": "200"}
+    exchange = lead_and_copier("20000", "bob", "1000", **fixed, leverage=5)
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.1", "leverage": 10, "margin_mode": "isolated"},
+        {"do": "update_follow", "user": "bob", "lead": "alice", "leverage": "follow"})
+    for copier, extra in (("carol", {}), ("dave", {"max_total_margin": "150"}), ("erin", {})):
+        funds = "100" if copier == "erin" else "1000"
+        run(exchange, {"do": "user", "name": copier}, {"do": "deposit", "user": copier, "amount": funds},
+            {"do": "transfer", "user": copier, "from": "funding", "to": "copy", "amount": funds},
+            {"do": "follow", "user": copier, "lead": "alice", **fixed, **extra})
+    # Now all four follow alice's leverage with 200 USDT a copy. bob's copy (from L1 at his 5x then: 200 × 5 /
+    # 50,000 = 0.02) keeps its 5x, as an increase keeps the position's terms: 0.02 more. carol opens at alice's
+    # 10x: 200 × 10 / 50,000 = 0.04. dave's cap of 150: 150 × 10 / 50,000 = 0.03. erin's 100 cannot hold 200 of
+    # margin and the 1 USDT fee (0.04 × 50,000 × 0.05%).
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.1", "leverage": 10, "margin_mode": "isolated"})
+    snapshot = run(exchange, {"do": "snapshot"})
+    second = {o["copier"]: (o["status"], o["code"], o["qty"]) for o in snapshot["copy"]["outcomes"]
+              if o["lead_order"] != "L1"}
+    assert second == {"bob": ("filled", None, "0.02"), "carol": ("filled", None, "0.04"),
+                      "dave": ("filled", None, "0.03"), "erin": ("failed", "INSUFFICIENT_BALANCE", None)}
+    held = {user: position(snapshot, user, "copy", "BTCUSDT", "alice") for user in ("bob", "carol", "dave")}
+    assert {user: (p["qty"], p["leverage"], p["margin"]) for user, p in held.items()} == {
+        "bob": ("0.04", 5, "400"), "carol": ("0.04", 10, "200"), "dave": ("0.03", 10, "150")}
+
+
+def test_copies_alike_but_for_their_margin_get_their_own_liquidation_price():
+    """A fan-out solves each distinct isolated copy once: the same size at the same entry with other margin is
+    another solve."""
+    exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1")
+    run(exchange, {"do": "user", "name": "carol"}, {"do": "deposit", "user": "carol", "amount": "1000"},
+        {"do": "transfer", "user": "carol", "from": "funding", "to": "copy", "amount": "1000"},
+        {"do": "follow", "user": "carol", "lead": "alice", "mode": "ratio", "ratio": "0.1", "leverage": 20},
+        {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy", "qty": "0.2",
+         "leverage": 10, "margin_mode": "isolated"})
+    snapshot = run(exchange, {"do": "snapshot"})
+    # Both hold 0.02 from 50,000 (1,000 notional, first tier: MMR 0.4%). A long's liquidation price is
+    # (margin − 1,000) / (0.02 × 0.004 − 0.02), rounded down: bob's 10x margin 100 → 900 / 0.01992;
+    # carol's 20x margin 50 → 950 / 0.01992.
+    held = {user: position(snapshot, user, "copy", "BTCUSDT", "alice") for user in ("bob", "carol")}
+    assert {user: (p["qty"], p["entry_price"], p["margin"], p["liquidation_price"]) for user, p in held.items()} == {
+        "bob": ("0.02", "50000", "100", "45180.72289156"), "carol": ("0.02", "50000", "50", "47690.7630522")}
