@@ -32,7 +32,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
 def account_id(user: str, wallet: str) -> str:
-    return f"{user}:{wallet}"
+    return user + ":" + wallet  # not an f-string: formatting a WalletKind member is 2x slower (once per copier)
 
 
 def check_user_name(raw: object) -> str:

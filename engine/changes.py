@@ -63,7 +63,10 @@ class Changes:
         cls, key = type(entity), entity.key()
         gone = self.deleted.get(cls)
         if not gone or key not in gone:
-            self.new.setdefault(cls, set()).add(key)
+            new = self.new.get(cls)
+            if new is None:
+                new = self.new[cls] = set()
+            new.add(key)
         self.save(entity)
 
     def delete(self, entity: Entity) -> None:
