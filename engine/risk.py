@@ -48,7 +48,7 @@ class RiskIndex:
         """`refresh` each account, placing the new levels in the books in one batch per symbol."""
         placements: dict[str, list] = {}
         symbols: set[str] = set()
-        solved: dict[tuple, Decimal | None] = {}
+        solved: dict[tuple, tuple] = {}
         for account in accounts:
             symbols.update(self.refresh(account, placements, solved))
         for symbol, batch in placements.items():
@@ -56,7 +56,7 @@ class RiskIndex:
         return symbols
 
     def refresh(self, account: TradingAccount, placements: dict[str, list] | None = None,
-                solved: dict[tuple, Decimal | None] | None = None) -> set[str]:
+                solved: dict[tuple, tuple] | None = None) -> set[str]:
         """Recompute the account's liquidation prices. With `placements`, isolated positions' new levels are
         collected there (by symbol) for the caller to place in one batch; with `solved`, the isolated prices
         solved so far in that batch are reused: the copies a fan-out opened alike share one solve."""
@@ -82,16 +82,20 @@ class RiskIndex:
         return symbols
 
     @staticmethod
-    def _isolated_price(instrument, position: Position, solved: dict[tuple, Decimal | None] | None) -> Decimal | None:
+    def _isolated_price(instrument, position: Position, solved: dict[tuple, tuple] | None) -> Decimal | None:
+        qty, entry, margin = position.qty, position.entry_price, position.margin
         if solved is None:
-            return liquidation_price(instrument, position.side, position.qty, position.entry_price, position.margin)
+            return liquidation_price(instrument, position.side, qty, entry, margin)
+        # Copies opened from one shared plan hold the very same Decimal objects, so they are looked up by
+        # identity: hashing a fresh Decimal (~0.5 µs) would make a batch of all-different copies pay for the
+        # reuse. The objects ride along in the value, which keeps them alive and their ids unique meanwhile.
         # By symbol, not instrument: one batch never sees an instrument change, and hashing one is slow.
-        terms = (position.symbol, position.side, position.qty, position.entry_price, position.margin)
-        if terms in solved:
-            return solved[terms]
-        price = solved[terms] = liquidation_price(instrument, position.side, position.qty, position.entry_price,
-                                                  position.margin)
-        return price
+        terms = (position.symbol, position.side, id(qty), id(entry), id(margin))
+        known = solved.get(terms)
+        if known is None:
+            known = solved[terms] = (liquidation_price(instrument, position.side, qty, entry, margin), qty, entry,
+                                     margin)
+        return known[0]
 
     def _refresh_cross(self, account: TradingAccount, cross: list[Position]) -> None:
         from .valuation import value_account
