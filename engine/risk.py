@@ -42,13 +42,14 @@ class RiskIndex:
         accounts = self.exchange.accounts
         names = list(touched)
         touched.clear()
-        return self.refresh_all(accounts[name] for name in names if name in accounts)
+        # A command's copies made from one shared plan hold the same objects: their solves are shared.
+        return self.refresh_all((accounts[name] for name in names if name in accounts), solved={})
 
-    def refresh_all(self, accounts) -> set[str]:
-        """`refresh` each account, placing the new levels in the books in one batch per symbol."""
+    def refresh_all(self, accounts, solved: dict[tuple, tuple] | None = None) -> set[str]:
+        """`refresh` each account, placing the new levels in the books in one batch per symbol (and sharing
+        the solves in `solved`, if given: a start's positions, each loaded anew, never share one)."""
         placements: dict[str, list] = {}
         symbols: set[str] = set()
-        solved: dict[tuple, tuple] = {}
         for account in accounts:
             symbols.update(self.refresh(account, placements, solved))
         for symbol, batch in placements.items():
