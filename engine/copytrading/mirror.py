@@ -18,7 +18,7 @@ from .failures import count_failure, count_success
 from .leads import Lead, elite_equity, rebate_account
 from .records import Outcome
 from .relations import Relation
-from .sizing import CopySize, size_copy
+from .sizing import CopySize, size_copy, sizing_terms
 
 FEE_REBATE = Decimal("0.7")
 
@@ -80,23 +80,24 @@ class LeadFill:
     def size(self, exchange: Exchange, relation: Relation, account: TradingAccount, position) -> CopySize:
         """`size_copy` for this copier; shared by settings when the copier holds no copy position here and
         caps no total margin (the two things sizing reads from the account). Raises Rejected."""
-        fill, lead_position = self.fill, self.lead_position
         if position is not None or relation.max_total_margin is not None:
-            return size_copy(exchange, self.lead, relation, account, self.instrument, fill.side, self.open_qty,
-                             fill.price, lead_position.leverage, lead_position.margin_mode)
-        key = (relation.symbols, relation.mode, relation.amount, relation.ratio, relation.leverage,
-               relation.margin_mode, relation.max_margin_per_order)
+            return self.size_alone(exchange, relation, account)
+        key = sizing_terms(relation)
         sized = self._sizes.get(key)
         if sized is None:
             try:
-                sized = size_copy(exchange, self.lead, relation, account, self.instrument, fill.side, self.open_qty,
-                                  fill.price, lead_position.leverage, lead_position.margin_mode)
+                sized = self.size_alone(exchange, relation, account)
             except Rejected as rejection:
                 sized = (rejection.code, rejection.message)
             self._sizes[key] = sized
         if type(sized) is tuple:
             raise Rejected(*sized)
         return sized
+
+    def size_alone(self, exchange: Exchange, relation: Relation, account: TradingAccount) -> CopySize:
+        fill, lead_position = self.fill, self.lead_position
+        return size_copy(exchange, self.lead, relation, account, self.instrument, fill.side, self.open_qty,
+                         fill.price, lead_position.leverage, lead_position.margin_mode)
 
     def fresh_open(self, qty: Decimal, leverage: int) -> tuple[Decimal, Opening]:
         """The copier's price and `plan_opening` for a copy of `qty` opened on no position."""

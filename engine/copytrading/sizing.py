@@ -21,6 +21,13 @@ class CopySize:
     margin_mode: str
 
 
+def sizing_terms(settings) -> tuple:
+    """What `size_copy` reads from the settings, but the total-margin cap (which reads the account too): copiers
+    alike in these and holding no copy position in the symbol get the same size. Keep the two in step."""
+    return (settings.symbols, settings.mode, settings.amount, settings.ratio, settings.leverage,
+            settings.margin_mode, settings.max_margin_per_order)
+
+
 def size_copy(exchange: Exchange, lead: Lead, settings, account, instrument: Instrument, side: int,
               lead_qty: Decimal, price: Decimal, lead_leverage: int, lead_margin_mode: str) -> CopySize:
     """`settings` is a Relation, or anything with its fields (mode, amount, ratio, leverage, margin_mode,

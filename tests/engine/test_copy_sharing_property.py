@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from conftest import run
 from engine.clock import format_time
 from engine.copytrading.mirror import LeadFill
-from engine.copytrading.sizing import size_copy
 from engine.errors import Rejected
 from engine.exchange import Exchange
 from engine.fills import taker_price
@@ -28,8 +27,7 @@ BEGIN_MS = 1_790_000_000_000
 def each_copier_on_its_own():
     """The fan-out as it was before sharing: sizing, price and plan, and every liquidation solve per copier."""
     def size(self, exchange, relation, account, position):
-        return size_copy(exchange, self.lead, relation, account, self.instrument, self.fill.side, self.open_qty,
-                         self.fill.price, self.lead_position.leverage, self.lead_position.margin_mode)
+        return self.size_alone(exchange, relation, account)
 
     def fresh_open(self, qty, leverage):
         price = taker_price(self._config, self.instrument, self._last, self.fill.side, qty)
