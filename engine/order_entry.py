@@ -53,7 +53,7 @@ def resolve_lead(exchange: Exchange, account: TradingAccount, lead: str | None) 
     return lead
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, frozen=True)  # frozen: a fan-out shares one among every copier opening the same size
 class Opening:
     """What opening or increasing means before the account is looked at: the fill plan, and the contract rule
     (minimum notional, leverage tier) it breaks, if any, as (code, sentence)."""
