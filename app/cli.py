@@ -16,6 +16,7 @@ from .live_desk import run_live
 from .replay import replay
 from .serve_cli import SERVER_COMMANDS, add_server_commands, run_server_command  # multi-terminal server
 from .soak import add_soak_command, run_soak_command  # reliability: seeded soak with invariant checks
+from .upgrade_notice import tell_upgrade
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +64,7 @@ def _live_options(parser: argparse.ArgumentParser) -> None:
 
 def status(db: Path) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
-    with Desk.open(db) as desk:
+    with Desk.open(db, notice=tell_upgrade) as desk:
         exchange = desk.exchange
         print(f"Copydesk database: {db}")
         print(f"Engine time: {format_time(exchange.now_ms)}")

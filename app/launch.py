@@ -10,6 +10,7 @@ from .demo import YOU, DemoWorld
 from .desk_link import DeskLink
 from .service import DeskService
 from .tokens import issue_or_show
+from .upgrade_notice import tell_upgrade
 from .workstation import Workstation
 
 WELCOME_FUNDS = "10000"
@@ -31,7 +32,7 @@ def ensure_trader(service: DeskService, user: str) -> None:
 
 def build(db: Path, *, user: str, demo: bool, seed: int, copiers: int, speed: float) -> tuple[Workstation, DemoWorld, DeskService]:
     db.parent.mkdir(parents=True, exist_ok=True)
-    service = DeskService(db, start_ms=wall_ms()).start()
+    service = DeskService(db, start_ms=wall_ms(), notice=tell_upgrade).start()
     world = DemoWorld(service, seed=seed, copiers=copiers, speed=speed, world=demo)
     world.start()
     if demo:

@@ -16,6 +16,7 @@ from engine.money import display, fmt
 from storage.desk import Desk
 
 from .feeds import DEFAULT_START_PRICES, SimulatedFeed
+from .upgrade_notice import tell_upgrade
 
 
 def wall_ms() -> int:
@@ -37,7 +38,7 @@ def market_strip(desk: Desk) -> str:
 
 def run_live(db: Path, *, seconds: float | None, seed: int, speed: float, out: TextIO) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
-    with Desk.open(db, start_ms=wall_ms()) as desk:
+    with Desk.open(db, start_ms=wall_ms(), notice=tell_upgrade) as desk:
         exchange = desk.exchange
         starts = {s: exchange.markets[s].last if s in exchange.markets else price
                   for s, price in DEFAULT_START_PRICES.items() if s in exchange.instruments}

@@ -45,6 +45,7 @@ from .feeds import DEFAULT_START_PRICES, CsvReplayFeed, SimulatedFeed
 from .feeds.live import LiveFeed
 from .service import DeskService
 from .tokens import TokenError, user_for
+from .upgrade_notice import tell_upgrade
 from .views_profile import follow_preview
 
 IDLE_TIMEOUT = 60.0
@@ -435,7 +436,7 @@ def run_server(db: Path, *, host: str, port: int, feed: str, seed: int, speed: f
         print(f"copydesk: WARNING: serving on {host}, not loopback: anyone who can reach this address can try "
               "tokens, and traffic is unencrypted (no TLS). Prefer 127.0.0.1 behind an SSH tunnel.", file=err)
     db.parent.mkdir(parents=True, exist_ok=True)
-    with DeskService(db, start_ms=wall_ms()) as service:
+    with DeskService(db, start_ms=wall_ms(), notice=tell_upgrade) as service:
         return asyncio.run(_serve(ApiServer(service, choice, seed=seed, speed=speed), host, port, db, out))
 
 

@@ -19,8 +19,9 @@ _STOP = object()
 
 class DeskService:
     def __init__(self, path: Path | str, *, start_ms: int | None = None, config: EngineConfig | None = None,
-                 lock: bool = True) -> None:
+                 lock: bool = True, notice: Callable[[str], None] | None = None) -> None:
         self._path = Path(path)
+        self._notice = notice
         self._start_ms = start_ms
         self._config = config
         self._lock = lock
@@ -52,7 +53,8 @@ class DeskService:
 
     def _run(self) -> None:
         try:
-            self.desk = Desk.open(self._path, self._config, lock=self._lock, start_ms=self._start_ms)
+            self.desk = Desk.open(self._path, self._config, lock=self._lock, start_ms=self._start_ms,
+                                  notice=self._notice)
         except BaseException as error:  # reported to start()'s caller
             self._ready.set_exception(error)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,10 @@ class Desk:
 
     @classmethod
     def open(cls, path: Path | str, config: EngineConfig | None = None, *, lock: bool = True,
-             start_ms: int | None = None) -> "Desk":
+             start_ms: int | None = None, notice: Callable[[str], None] | None = None) -> "Desk":
         """Open (creating if needed) the database at `path` and load the engine's state from it.
-        A new database starts its engine clock at `start_ms` (default: the scenario epoch)."""
+        A new database starts its engine clock at `start_ms` (default: the scenario epoch); `notice` hears
+        of a schema upgrade before it runs."""
         path = Path(path)
         process_lock = ProcessLock(path) if lock else None
         if process_lock:
@@ -62,7 +64,7 @@ class Desk:
             except OSError as error:  # no such folder, a name too long, not allowed
                 raise StorageError("STORAGE_ERROR", f"cannot open {path}: {error.strerror or error}") from None
         try:
-            store = Store(path)
+            store = Store(path, notice)
             if store.is_empty():
                 exchange = Exchange(config) if start_ms is None else Exchange(config, start_ms)
                 store.commit(exchange.changes, exchange.meta(), None)

@@ -6,6 +6,7 @@ Append a migration to change the schema; never edit one that has shipped.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 MIGRATIONS: list[tuple[int, str]] = [
     (1, """
@@ -140,12 +141,16 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the latest schema. Returns the version it started at."""
+def migrate(conn: sqlite3.Connection, notice: Callable[[str], None] | None = None) -> int:
+    """Bring the database to the latest schema. Returns the version it started at. An existing database's
+    upgrade is announced through `notice` first: rebuilding indexes takes seconds per million rows, and the
+    person starting Copydesk should not be left before a silent terminal."""
     start = schema_version(conn)
     if start > LATEST:
         raise SchemaTooNew(f"this database has schema version {start}, newer than this Copydesk "
                            f"understands ({LATEST}); upgrade Copydesk to open it")
+    if 0 < start < LATEST and notice is not None:
+        notice(f"upgrading the database from schema {start} to {LATEST}, once; a large desk takes a minute or so")
     for version, script in MIGRATIONS:
         if version <= start:
             continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from pathlib import Path
 
@@ -109,7 +109,8 @@ def synchronous_setting() -> str:
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, notice: Callable[[str], None] | None = None) -> None:
+        """`notice`: told, before an existing database's schema is upgraded, that it is (see schema.migrate)."""
         self.path = Path(path)
         synchronous = synchronous_setting()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -120,7 +121,7 @@ class Store:
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         self.conn = conn
-        migrate(conn)
+        migrate(conn, notice)
         self._written_meta: dict[str, str] = {}
 
     def close(self) -> None:

@@ -3,6 +3,8 @@ import sqlite3
 import subprocess
 import sys
 
+from storage.schema import LATEST
+
 
 def copydesk(*args, home, timeout=60):
     env = {**os.environ, "COPYDESK_HOME": str(home)}
@@ -28,3 +30,16 @@ def test_bad_arguments_get_a_sentence_not_a_traceback(tmp_path):
         done = copydesk(*args, home=tmp_path)
         assert done.returncode == 2, args
         assert "Traceback" not in done.stderr and "copydesk" in done.stderr
+
+
+def test_status_on_an_older_database_says_it_upgrades_it_first(tmp_path):
+    made = copydesk("status", home=tmp_path)
+    assert made.returncode == 0 and made.stderr == ""
+    conn = sqlite3.connect(tmp_path / "copydesk.db")
+    conn.execute(f"PRAGMA user_version = {LATEST - 1}")  # the last migration is rerunnable (tests/storage)
+    conn.close()
+    done = copydesk("status", home=tmp_path)
+    assert done.returncode == 0 and "Ledger sum: 0" in done.stdout
+    assert done.stderr == (f"copydesk: upgrading the database from schema {LATEST - 1} to {LATEST}, once; a large "
+                           "desk takes a minute or so\n")
+    assert copydesk("status", home=tmp_path).stderr == ""
