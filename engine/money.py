@@ -57,10 +57,22 @@ def to_units(value: Decimal) -> int:
     return units
 
 
+# Amounts read back are interned: a start loads the same few values over and over (10,000 copies of one size
+# hold one qty, entry price and margin), and one shared object is both cheaper to get than a new Decimal and
+# what lets the risk index solve such copies once (see RiskIndex.refresh). Bounded, as a cache.
+_FROM_UNITS: dict[int, Decimal] = {}
+_FROM_UNITS_LIMIT = 65_536
+
+
 def from_units(units: int) -> Decimal:
     if not units:  # most of what a start loads is zero (PnL, fees, counters of a fresh relation)
         return ZERO
-    return Decimal(units) * QUANTUM  # exact: the same value and exponent as .scaleb(-8), a third faster
+    value = _FROM_UNITS.get(units)
+    if value is None:
+        if len(_FROM_UNITS) >= _FROM_UNITS_LIMIT:
+            _FROM_UNITS.clear()
+        value = _FROM_UNITS[units] = Decimal(units) * QUANTUM  # exact: as .scaleb(-8), a third faster
+    return value
 
 
 def to_units_or_none(value: Decimal | None) -> int | None:

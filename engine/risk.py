@@ -42,14 +42,15 @@ class RiskIndex:
         accounts = self.exchange.accounts
         names = list(touched)
         touched.clear()
-        # A command's copies made from one shared plan hold the same objects: their solves are shared.
-        return self.refresh_all((accounts[name] for name in names if name in accounts), solved={})
+        return self.refresh_all(accounts[name] for name in names if name in accounts)
 
-    def refresh_all(self, accounts, solved: dict[tuple, tuple] | None = None) -> set[str]:
-        """`refresh` each account, placing the new levels in the books in one batch per symbol (and sharing
-        the solves in `solved`, if given: a start's positions, each loaded anew, never share one)."""
+    def refresh_all(self, accounts) -> set[str]:
+        """`refresh` each account, placing the new levels in the books in one batch per symbol, and solving
+        each distinct isolated position once: copies alike hold the same figure objects, whether a fan-out's
+        shared plan made them or a start read them back (money.from_units interns what it reads)."""
         placements: dict[str, list] = {}
         symbols: set[str] = set()
+        solved: dict[tuple, tuple] = {}
         for account in accounts:
             symbols.update(self.refresh(account, placements, solved))
         for symbol, batch in placements.items():
@@ -60,7 +61,7 @@ class RiskIndex:
                 solved: dict[tuple, tuple] | None = None) -> set[str]:
         """Recompute the account's liquidation prices. With `placements`, isolated positions' new levels are
         collected there (by symbol) for the caller to place in one batch; with `solved`, the isolated prices
-        solved so far in that batch are reused: the copies a fan-out opened alike share one solve."""
+        solved so far in that batch are reused."""
         exchange = self.exchange
         cross = []
         symbols = set()

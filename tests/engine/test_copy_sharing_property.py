@@ -33,9 +33,10 @@ def each_copier_on_its_own():
         price = taker_price(self._config, self.instrument, self._last, self.fill.side, qty)
         return price, plan_opening(self.instrument, None, self.fill.side, qty, price, leverage, self.fee_rate)
 
-    refresh_all = RiskIndex.refresh_all
+    isolated_price = RiskIndex._isolated_price
+    alone = staticmethod(lambda instrument, position, solved: isolated_price(instrument, position, None))
     with patch.object(LeadFill, "size", size), patch.object(LeadFill, "fresh_open", fresh_open), \
-            patch.object(RiskIndex, "refresh_all", lambda self, accounts, solved=None: refresh_all(self, accounts)):
+            patch.object(RiskIndex, "_isolated_price", alone):
         yield
 
 

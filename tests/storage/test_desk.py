@@ -127,3 +127,31 @@ def test_an_older_database_is_upgraded_after_saying_so_once(tmp_path):
     with Desk.open(path, notice=heard.append):
         pass
     assert len(heard) == 1
+
+
+def test_a_reopened_desk_holds_the_same_liquidation_prices(tmp_path):
+    """A start loads copies alike as shared figures and solves each distinct isolated price once: a copy
+    whose margin was added to keeps its own price."""
+    path = tmp_path / "alike.db"
+    lines = [{"do": "price", "symbol": "BTCUSDT", "mark": "50000"},
+             {"do": "user", "name": "alice"}, {"do": "deposit", "user": "alice", "amount": "100000"},
+             {"do": "become_elite", "user": "alice", "symbols": ["BTCUSDT"]},
+             {"do": "transfer", "user": "alice", "from": "funding", "to": "elite", "amount": "100000"}]
+    for name in ("c0", "c1", "c2"):
+        lines += [{"do": "user", "name": name}, {"do": "deposit", "user": name, "amount": "5000"},
+                  {"do": "transfer", "user": name, "from": "funding", "to": "copy", "amount": "5000"},
+                  {"do": "follow", "user": name, "lead": "alice", "mode": "ratio", "ratio": "0.1"}]
+    lines += [{"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy", "qty": "1",
+               "leverage": 10, "margin_mode": "isolated"},
+              {"do": "margin", "user": "c0", "account": "copy", "symbol": "BTCUSDT", "lead": "alice", "delta": "3"}]
+
+    def prices(desk):
+        return {p.account: p.liquidation_price for a in desk.exchange.accounts.values() for p in a.positions.values()}
+
+    with Desk.open(path) as desk:
+        for line in lines:
+            assert desk.execute(line).accepted, line
+        before = prices(desk)
+    assert before["c0:copy"] < before["c1:copy"] == before["c2:copy"]  # more margin: further away
+    with Desk.open(path) as desk:
+        assert prices(desk) == before

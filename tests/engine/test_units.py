@@ -1,0 +1,26 @@
+"""Integer units of 1e-8 and back: exact both ways, and amounts read back are interned (one object per value,
+in a bounded cache), which a start relies on to share figures among copies alike."""
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import money
+from engine.money import QUANTUM, ZERO, from_units, to_units
+
+
+@given(st.integers(-10**23, 10**23))
+def test_units_go_there_and_back_exactly(units):
+    value = from_units(units)
+    assert to_units(value) == units
+    assert value == Decimal(units) * QUANTUM
+    assert value.as_tuple() == (ZERO if units == 0 else Decimal(units) * QUANTUM).as_tuple()
+
+
+def test_an_amount_read_twice_is_one_object_and_the_cache_stays_bounded():
+    assert from_units(123_456_789) is from_units(123_456_789)
+    assert str(from_units(123_456_789)) == "1.23456789"
+    for units in range(1, money._FROM_UNITS_LIMIT + 100):
+        from_units(units)
+    assert 0 < len(money._FROM_UNITS) <= money._FROM_UNITS_LIMIT
+    assert from_units(money._FROM_UNITS_LIMIT + 99) == Decimal(money._FROM_UNITS_LIMIT + 99) / 10**8
