@@ -78,11 +78,11 @@ class LeadFill:
         return price
 
     def size(self, exchange: Exchange, relation: Relation, account: TradingAccount, position) -> CopySize:
-        """`size_copy` for this copier; shared by settings when the copier holds no copy position here and
-        caps no total margin (the two things sizing reads from the account). Raises Rejected."""
-        if position is not None or relation.max_total_margin is not None:
+        """`size_copy` for this copier, shared among copiers alike when it reads nothing from their accounts
+        (`sizing_terms`). Raises Rejected."""
+        key = sizing_terms(relation, position)
+        if key is None:
             return self.size_alone(exchange, relation, account)
-        key = sizing_terms(relation)
         sized = self._sizes.get(key)
         if sized is None:
             try:

@@ -21,9 +21,12 @@ class CopySize:
     margin_mode: str
 
 
-def sizing_terms(settings) -> tuple:
-    """What `size_copy` reads from the settings, but the total-margin cap (which reads the account too): copiers
-    alike in these and holding no copy position in the symbol get the same size. Keep the two in step."""
+def sizing_terms(settings, position) -> tuple | None:
+    """Everything `size_copy` reads, when it reads nothing from the copier's account: copiers alike in these
+    get the same size. None when it does read the account — the copy position held (`position`, the copier's
+    in this symbol for this lead) or the margin in use under a total-margin cap. Keep the two in step."""
+    if position is not None or settings.max_total_margin is not None:
+        return None
     return (settings.symbols, settings.mode, settings.amount, settings.ratio, settings.leverage,
             settings.margin_mode, settings.max_margin_per_order)
 
