@@ -159,7 +159,8 @@ def scratch_path(folder: Path, name: str) -> Path:
 
 class WriteSetRecorder:
     """Wraps `Store.commit` to keep what each commit wrote: the entities and records by table (references
-    only, so the timed command pays next to nothing), turned into rows after the timing."""
+    only, so the timed command pays next to nothing), turned into rows after the timing. Every save is
+    taken as a whole row: the fan-out it serves (an open) saves nothing in part."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

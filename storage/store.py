@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from pathlib import Path
 
-from engine.changes import Changes
+from engine.changes import Changes, cells
 from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
 from .batch import MANY_ROWS, placeholders, rows_per_statement, split_shared
@@ -30,27 +30,37 @@ from .schema import migrate
 
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
 
-_STATEMENTS: dict[tuple[str, type], str] = {}
+_STATEMENTS: dict[tuple, str] = {}
 _NONE: frozenset = frozenset()
+_NO_PARTS: dict = {}
 
 
-def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1) -> str:
-    """The statement that saves, appends or deletes rows of `cls` (`count` of them at once, for an append);
-    `shared` columns are written in as literals (see storage.batch). One-row statements without them are
-    made once per table."""
+def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1,
+               columns: tuple[str, ...] = ()) -> str:
+    """The statement that saves, appends or deletes rows of `cls` (`count` of them at once, for an append),
+    or, for "update", sets `columns` of rows found by key; `shared` columns are written in as literals (see
+    storage.batch). One-row statements without them are made once per table."""
     if not shared and count == 1:
-        statement = _STATEMENTS.get((kind, cls))
+        statement = _STATEMENTS.get((kind, cls, columns))
         if statement is None:
-            statement = _STATEMENTS[(kind, cls)] = _build(kind, cls, {})
+            statement = _STATEMENTS[(kind, cls, columns)] = _build(kind, cls, {}, 1, columns)
         return statement
-    return _build(kind, cls, shared or {}, count)
+    return _build(kind, cls, shared or {}, count, columns)
 
 
-def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1) -> str:
+def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed: tuple[str, ...] = ()) -> str:
     table, columns = cls.TABLE, cls.COLUMNS
     if kind == "delete":
         return f"DELETE FROM {table} WHERE " + " AND ".join(
             f"{key} = {value}" for key, value in zip(cls.KEY, placeholders(len(cls.KEY), shared)))
+    if kind == "update":  # rows are the changed columns' values, then the key's
+        unknown = [column for column in changed if column not in getattr(cls, "SAVED_IN_PART", ())]
+        if unknown or not changed:
+            raise ValueError(f"{table}: {', '.join(unknown) or 'no column'} cannot be saved in part "
+                             f"(see {cls.__name__}.SAVED_IN_PART)")
+        values = placeholders(len(changed) + len(cls.KEY), shared)
+        return (f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in zip(changed, values))} WHERE "
+                + " AND ".join(f"{k} = {v}" for k, v in zip(cls.KEY, values[len(changed):])))
     values = ", ".join([f"({', '.join(placeholders(len(columns), shared))})"] * count)
     statement = f"INSERT OR FAIL INTO {table} ({', '.join(columns)}) VALUES {values}"  # see storage.batch
     if kind == "append":
@@ -61,10 +71,12 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1) -> str:
     return f"{statement} ON CONFLICT ({', '.join(cls.KEY)}) DO {f'UPDATE SET {updates}' if updates else 'NOTHING'}"
 
 
-def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple]) -> None:
+def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
     shared, rows = split_shared(rows)
     if kind != "append" or len(rows) < MANY_ROWS:  # why only appends go many rows a statement: storage.batch
-        conn.executemany(_statement(kind, cls, shared), rows)
+        cursor = conn.executemany(_statement(kind, cls, shared, 1, columns), rows)
+        if kind == "update" and cursor.rowcount != len(rows):  # an update finding no row would lose it
+            raise sqlite3.IntegrityError(f"{cursor.rowcount} of {len(rows)} {cls.TABLE} rows to update were found")
         return
     per = rows_per_statement(len(rows[0]))
     whole = len(rows) - len(rows) % per
@@ -73,6 +85,20 @@ def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple]) ->
         conn.execute(statement, list(chain.from_iterable(rows[start:start + per])))
     if whole < len(rows):  # the rest one row a step: preparing a statement for them would cost more
         conn.executemany(_statement(kind, cls, shared), rows[whole:])
+
+
+def _update(conn: sqlite3.Connection, cls: type, entities: Mapping, parts: Mapping) -> None:
+    """Set just the changed columns of rows saved in part, one statement per set of columns."""
+    by_columns: dict[tuple[str, ...], list] = {}
+    for key, columns in parts.items():
+        keys = by_columns.get(columns)
+        if keys is None:
+            keys = by_columns[columns] = []
+        keys.append(key)
+    for columns, keys in by_columns.items():
+        _statement("update", cls, None, 1, columns)  # first refuses a column its type does not save in part
+        _write(conn, "update", cls, [(*cells(entities[key], columns), *(key if isinstance(key, tuple) else (key,)))
+                                     for key in keys], columns)
 
 
 class StorageError(Exception):
@@ -167,10 +193,14 @@ class Store:
             try:
                 for cls, entities in changes.saved.items():
                     new = changes.new.get(cls, _NONE)  # rows the database does not hold yet: plain inserts
+                    parts = changes.partial.get(cls, _NO_PARTS)  # rows of which only some columns changed
                     if new:
                         _write(conn, "append", cls, [e.row() for key, e in entities.items() if key in new])
-                    if len(new) < len(entities):
-                        _write(conn, "save", cls, [e.row() for key, e in entities.items() if key not in new])
+                    if len(new) + len(parts) < len(entities):
+                        _write(conn, "save", cls, [e.row() for key, e in entities.items()
+                                                   if key not in new and key not in parts])
+                    if parts:
+                        _update(conn, cls, entities, parts)
                 for cls, keys in changes.deleted.items():
                     _write(conn, "delete", cls, [k if isinstance(k, tuple) else (k,) for k in keys])
                 for cls, records in changes.appended.items():

@@ -49,7 +49,7 @@ def match_close(exchange: Exchange, copier: str, lead: str, fill: Fill) -> list[
             record.closed_ms = fill.at_ms
             book.remove(record)
             closed.append(record)
-        exchange.changes.save(record)
+        exchange.changes.save(record, CopyOrder.CLOSING)
     shown_later = exchange.recently_closed_copy_orders
     shown_later.extend(closed)
     if len(shown_later) > UNREPORTED_LIMIT * 11 // 10:  # nobody snapshots this desk: keep the newest

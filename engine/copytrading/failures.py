@@ -29,7 +29,7 @@ def countdown_conditions(exchange: Exchange, lead: Lead, relation: Relation) -> 
 
 def count_failure(exchange: Exchange, lead: Lead, relation: Relation) -> None:
     relation.consecutive_failures += 1
-    exchange.changes.save(relation)
+    exchange.changes.save(relation, Relation.STREAK)
     if relation.consecutive_failures >= REMINDER_AT and not relation.reminded:
         relation.reminded = True  # once per streak of failures
         exchange.notify(relation.copier, "copy_failures",
@@ -53,7 +53,7 @@ def count_success(exchange: Exchange, relation: Relation) -> None:
     relation.consecutive_failures = 0
     relation.countdown_until = None
     relation.reminded = False
-    exchange.changes.save(relation)
+    exchange.changes.save(relation, Relation.STREAK)
 
 
 class Countdowns:

@@ -222,7 +222,7 @@ def _fill(exchange: Exchange, terms: LeadFill, account: TradingAccount, relation
         exchange.ledger.move(EntryType.FEE_REBATE, FEES, rebate_account(lead.user), rebate, exchange.now_ms,
                              f"rebate:{relation.copier}")
         relation.rebate_locked += rebate
-        exchange.changes.save(relation)
+        exchange.changes.save(relation, ("rebate_locked",))
     return fill
 
 
@@ -251,7 +251,7 @@ def on_fill(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
         if relation is not None:
             relation.cum_realized_pnl += record.net_pnl
             relation.week_pnl += record.net_pnl
-            exchange.changes.save(relation)
+            exchange.changes.save(relation, Relation.PNL)
 
 
 def on_funding(exchange: Exchange, account: TradingAccount, position, amount: Decimal) -> None:
@@ -261,4 +261,4 @@ def on_funding(exchange: Exchange, account: TradingAccount, position, amount: De
     relation = exchange.relations_by_pair.get((account.user, position.lead))
     if relation is not None and amount:
         relation.week_pnl += amount
-        exchange.changes.save(relation)
+        exchange.changes.save(relation, ("week_pnl",))

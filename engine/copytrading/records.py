@@ -54,6 +54,9 @@ class CopyOrder:
                                           "entry_price", "fees", "realized_pnl", "status", "opened_ms", "closed_ms",
                                           "relation")
     KEY: ClassVar[tuple[str, ...]] = ("seq",)
+    # What a close changes (saved as just these columns: see engine.changes).
+    CLOSING: ClassVar[tuple[str, ...]] = ("open_qty", "fees", "realized_pnl", "status", "closed_ms")
+    SAVED_IN_PART: ClassVar[frozenset[str]] = frozenset(CLOSING)
     # Open records, and closed ones a snapshot has yet to show (listed in the engine's meta).
     @staticmethod
     def load_where(meta) -> str:

@@ -32,6 +32,10 @@ class Relation:
         "countdown_until", "cum_realized_pnl", "shared_profit", "created_ms", "allocation", "week_pnl",
         "rebate_locked", "nav_high", "reminded")
     KEY: ClassVar[tuple[str, ...]] = ("seq",)
+    # What a closed copy order and a count of copies change (saved as just these: see engine.changes).
+    PNL: ClassVar[tuple[str, ...]] = ("cum_realized_pnl", "week_pnl")
+    STREAK: ClassVar[tuple[str, ...]] = ("consecutive_failures", "countdown_until", "reminded")
+    SAVED_IN_PART: ClassVar[frozenset[str]] = frozenset(PNL + STREAK + ("rebate_locked",))
 
     seq: int
     copier: str
