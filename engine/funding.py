@@ -87,7 +87,7 @@ def charge(exchange: Exchange, symbol: str, at_ms: int) -> None:
             if position.isolated:
                 paid = min(paid, position.margin)  # margin can be exhausted, never overdrawn
                 position.margin -= paid
-                exchange.changes.save(position)
+                exchange.changes.save(position, position.MARGIN)
             else:
                 # The wallet pays, but never below zero nor into the margins its isolated positions own.
                 isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)

@@ -25,6 +25,9 @@ class Position:
                                           "margin_mode", "margin", "opened_ms", "realized_pnl", "tp", "sl",
                                           "managed")
     KEY: ClassVar[tuple[str, ...]] = ("account", "symbol", "lead")
+    # What a margin synchronization or a funding payment changes (saved as just this: see engine.changes).
+    MARGIN: ClassVar[tuple[str, ...]] = ("margin",)
+    SAVED_IN_PART: ClassVar[frozenset[str]] = frozenset(MARGIN)
 
     account: str
     symbol: str

@@ -126,7 +126,7 @@ def _sync_one(exchange: Exchange, signal: MarginSignal, relation, account, posit
     except Rejected as rejection:
         return outcome("failed", rejection.code, rejection.message)
     position.margin += delta
-    exchange.changes.save(position)
+    exchange.changes.save(position, position.MARGIN)
     exchange.touch(account)
     return outcome("filled", delta=delta)
 

@@ -50,7 +50,7 @@ def test_what_every_scenario_saves_in_part_is_encoded_as_its_row(tmp_path):
             for line in load_scenario(scenario):
                 desk.execute(line.command)
     in_part = [cls for cls in ENTITY_TYPES if getattr(cls, "SAVED_IN_PART", None)]
-    assert set(in_part) == {CopyOrder, Relation}
+    assert set(in_part) == {CopyOrder, Position, Relation}
     for cls in in_part:
         assert cls.SAVED_IN_PART <= set(cls.COLUMNS) - set(cls.KEY)
         for column in cls.SAVED_IN_PART:
