@@ -33,15 +33,16 @@ def match_close(exchange: Exchange, copier: str, lead: str, fill: Fill) -> list[
     if not book:
         return []
     remaining = fill.closed_qty
-    close_fee = usdt(fill.fee * fill.closed_qty / fill.qty)
+    closed_qty = fill.closed_qty
+    # A whole fill closing, into one record (a lead's close, for nearly every copier): the shares are exact.
+    close_fee = fill.fee if closed_qty == fill.qty else usdt(fill.fee * closed_qty / fill.qty)
     closed = []
     for record in list(book):
         if remaining <= 0:
             break
         take = min(remaining, record.open_qty)
-        share = take / fill.closed_qty
         record.realized_pnl += usdt(record.side * take * (fill.price - record.entry_price))
-        record.fees += usdt(close_fee * share)
+        record.fees += close_fee if take == closed_qty else usdt(close_fee * take / closed_qty)
         record.open_qty -= take
         remaining -= take
         if record.open_qty == 0:

@@ -12,7 +12,8 @@ from ..fills import Fill, fee_rate, taker_price
 from ..ledger import FEES, EntryType
 from ..money import ZERO, floor_to_step, fmt, usdt
 from ..order_entry import Opening, check_opening, plan_opening
-from ..trading import FillPlan, apply_fill
+from ..positions import Position
+from ..trading import FillPlan, apply_fill, plan_fill
 from .copy_orders import match_close, open_copy_order
 from .failures import count_failure, count_success
 from .leads import Lead, elite_equity, rebate_account
@@ -56,7 +57,7 @@ class LeadFill:
     sizing of a copy and what opening it means, by settings: those depend on nothing else then. Copiers
     with the same settings — the common case — get one answer, not ten thousand equal ones."""
     __slots__ = ("lead", "fill", "instrument", "lead_order", "fraction", "open_qty", "lead_position", "fee_rate",
-                 "ref", "_config", "_last", "_prices", "_sizes", "_openings")
+                 "ref", "_config", "_last", "_prices", "_sizes", "_openings", "_closings")
 
     def __init__(self, exchange: Exchange, lead: Lead, fill: Fill, fraction: Decimal, lead_position) -> None:
         self.lead, self.fill, self.fraction, self.lead_position = lead, fill, fraction, lead_position
@@ -69,6 +70,7 @@ class LeadFill:
         self._prices: dict[tuple[int, Decimal], Decimal] = {}
         self._sizes: dict[tuple, CopySize | tuple[str, str]] = {}
         self._openings: dict[tuple[Decimal, int], tuple[Decimal, Opening]] = {}
+        self._closings: dict[tuple, tuple] = {}
 
     def taker_price(self, side: int, qty: Decimal) -> Decimal:
         key = (side, qty)
@@ -109,6 +111,24 @@ class LeadFill:
             known = self._openings[key] = (price, plan_opening(self.instrument, None, side, qty, price, leverage,
                                                                self.fee_rate))
         return known
+
+
+    def closing(self, position: Position, qty: Decimal) -> tuple[Decimal, FillPlan | None]:
+        """The copier's price for closing `qty` of its copy and, when that is the whole copy, the fill plan:
+        copies alike hold the very same figures (opened from one shared plan, or interned when read back),
+        so a lead's close works their plan out once, found by the identity of those figures (as
+        RiskIndex.refresh finds a solve). A part of a copy is planned by `apply_fill`, per copier."""
+        side = -position.side
+        price = self.taker_price(side, qty)
+        if qty is not position.qty:
+            return price, None
+        entry, margin = position.entry_price, position.margin
+        key = (id(qty), id(entry), id(margin), position.side, position.leverage, position.margin_mode)
+        known = self._closings.get(key)
+        if known is None:  # the figures are kept in the value, so their ids stay theirs while the key lives
+            plan = plan_fill(position, side, qty, price, position.leverage, self.fee_rate)
+            known = self._closings[key] = (plan, qty, entry, margin)
+        return price, known[0]
 
 
 def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fill,
@@ -155,8 +175,9 @@ def _mirror_one(exchange: Exchange, terms: LeadFill, relation: Relation) -> Outc
                                     f"{fmt(fraction * 100)}% of your {fmt(position.qty)} rounds to less than one "
                                     f"{fmt(instrument.step)} step")
             else:
+                price, plan = terms.closing(position, qty)
                 closed = _fill(exchange, terms, account, relation, -position.side, qty, position.leverage,
-                               position.margin_mode)
+                               position.margin_mode, price, plan)
                 if not open_qty:
                     return _outcome(exchange, relation, terms, "close", "filled",
                                     message=FORCED_CLOSES.get(fill.kind), qty=closed.qty, price=closed.price)

@@ -1,10 +1,15 @@
 """Mirroring lead fills to copiers (SPEC §7.2, §7.3), on the scenarios copy_mirror, copy_fixed and
 copy_slippage. Every figure is worked out by hand in the comments; fills are at the last price
 (no spread, no impact) unless the scenario says otherwise, taker fee 0.05%, maker fee 0.02%."""
+from decimal import Decimal
+
 import pytest
 
 from conftest import run
 from copy_scenarios import lead_and_copier, play, position, relation
+from engine.copytrading.mirror import LeadFill
+from engine.fills import Fill
+from engine.money import ZERO
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +263,28 @@ def test_copies_alike_but_for_their_margin_get_their_own_liquidation_price():
     held = {user: position(snapshot, user, "copy", "BTCUSDT", "alice") for user in ("bob", "carol")}
     assert {user: (p["qty"], p["entry_price"], p["margin"], p["liquidation_price"]) for user, p in held.items()} == {
         "bob": ("0.02", "50000", "100", "45180.72289156"), "carol": ("0.02", "50000", "50", "47690.7630522")}
+
+
+def test_copies_alike_but_for_their_margin_close_with_their_own_plan():
+    """A lead's close plans each distinct whole copy once: copies opened alike share their figures, and one
+    whose margin was added to since is planned on its own (its released margin, hence any deficit, differs)."""
+    exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1")
+    run(exchange, {"do": "user", "name": "carol"}, {"do": "deposit", "user": "carol", "amount": "1000"},
+        {"do": "transfer", "user": "carol", "from": "funding", "to": "copy", "amount": "1000"},
+        {"do": "follow", "user": "carol", "lead": "alice", "mode": "ratio", "ratio": "0.1"},
+        {"do": "user", "name": "dave"}, {"do": "deposit", "user": "dave", "amount": "1000"},
+        {"do": "transfer", "user": "dave", "from": "funding", "to": "copy", "amount": "1000"},
+        {"do": "follow", "user": "dave", "lead": "alice", "mode": "ratio", "ratio": "0.1"},
+        {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy", "qty": "0.2",
+         "leverage": 10, "margin_mode": "isolated"},
+        {"do": "margin", "user": "carol", "account": "copy", "symbol": "BTCUSDT", "lead": "alice", "delta": "50"})
+    bob, carol, dave = (exchange.accounts[f"{user}:copy"].positions[("BTCUSDT", "alice")]
+                        for user in ("bob", "carol", "dave"))
+    assert bob.qty is carol.qty is dave.qty and bob.margin is dave.margin and carol.margin == Decimal("150")
+    close = Fill(99, exchange.now_ms, "alice:elite", "BTCUSDT", "", -1, Decimal("0.2"), Decimal("50000"),
+                 Decimal("5"), ZERO, False, "trade", "", exchange.now_ms, Decimal("0.2"))
+    terms = LeadFill(exchange, exchange.leads["alice"], close, Decimal(1), None)
+    plans = {name: terms.closing(held, held.qty)[1] for name, held in (("bob", bob), ("carol", carol), ("dave", dave))}
+    assert plans["bob"] is plans["dave"] and plans["bob"].released == Decimal("100")
+    assert plans["carol"].released == Decimal("150") and plans["carol"].close_qty == Decimal("0.02")
+    assert terms.closing(bob, Decimal("0.01"))[1] is None  # a part of a copy is planned per copier

@@ -25,7 +25,8 @@ BEGIN_MS = 1_790_000_000_000
 
 @contextmanager
 def each_copier_on_its_own():
-    """The fan-out as it was before sharing: sizing, price and plan, and every liquidation solve per copier."""
+    """The fan-out as it was before sharing: sizing, price and plan (opening and closing), and every
+    liquidation solve per copier."""
     def size(self, exchange, relation, account, position):
         return self.size_alone(exchange, relation, account)
 
@@ -33,10 +34,13 @@ def each_copier_on_its_own():
         price = taker_price(self._config, self.instrument, self._last, self.fill.side, qty)
         return price, plan_opening(self.instrument, None, self.fill.side, qty, price, leverage, self.fee_rate)
 
+    def closing(self, position, qty):
+        return self.taker_price(-position.side, qty), None
+
     isolated_price = RiskIndex._isolated_price
     alone = staticmethod(lambda instrument, position, solved: isolated_price(instrument, position, None))
     with patch.object(LeadFill, "size", size), patch.object(LeadFill, "fresh_open", fresh_open), \
-            patch.object(RiskIndex, "_isolated_price", alone):
+            patch.object(LeadFill, "closing", closing), patch.object(RiskIndex, "_isolated_price", alone):
         yield
 
 
