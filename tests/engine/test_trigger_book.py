@@ -31,3 +31,66 @@ def test_a_batch_places_exactly_as_one_put_after_another(batches, price):
     assert all(batched.level(key) == one_by_one.level(key) for key in range(31))
     assert batched.fired(Decimal(price)) == one_by_one.fired(Decimal(price))
     assert len(batched) == len(one_by_one)
+
+
+levels = st.one_of(st.none(), st.integers(90, 110).map(Decimal))
+operations = st.lists(st.one_of(
+    st.tuples(st.just("put"), st.integers(0, 200), levels, st.sampled_from((UP, DOWN))),
+    st.tuples(st.just("many"), st.lists(st.tuples(st.integers(0, 200), levels, st.sampled_from((UP, DOWN))),
+                                        max_size=150)),
+    st.tuples(st.just("discard"), st.integers(0, 200)),
+    st.tuples(st.just("discard_range"), st.integers(0, 200), st.integers(0, 200)),  # a lead's close: many at once
+    st.tuples(st.just("fired"), st.integers(85, 115).map(Decimal))), max_size=40)
+
+
+@given(operations)
+def test_discards_taken_out_later_leave_the_book_as_at_once(steps):
+    """Discarded levels leave the sorted lists only when those are next read, one by one or in a rebuild:
+    what fires, and in which order, is what a plain model of the book says."""
+    book, model = TriggerBook(), {}
+
+    def fire(price):
+        ups = sorted((level, key) for key, (level, d) in model.items() if d == UP and level <= price)
+        downs = sorted(((level, key) for key, (level, d) in model.items() if d == DOWN and level >= price),
+                       reverse=True)
+        for _, key in ups + downs:
+            del model[key]
+        return [key for _, key in ups + downs]
+
+    for step in steps:
+        kind = step[0]
+        if kind == "put":
+            _, key, level, direction = step
+            book.put(key, level, direction)
+            model.pop(key, None)
+            if level is not None:
+                model[key] = (level, direction)
+        elif kind == "many":
+            book.put_many(step[1])
+            for key, level, direction in step[1]:
+                model.pop(key, None)
+                if level is not None:
+                    model[key] = (level, direction)
+        elif kind in ("discard", "discard_range"):
+            keys = [step[1]] if kind == "discard" else range(min(step[1:]), max(step[1:]) + 1)
+            for key in keys:
+                book.discard(key)
+                model.pop(key, None)
+        else:
+            assert book.fired(step[1]) == fire(step[1])
+        assert len(book) == len(model) and all(book.level(key) == model[key][0] for key in model)
+    assert book.fired(Decimal(0)) + book.fired(Decimal(10**6)) == fire(Decimal(0)) + fire(Decimal(10**6))
+
+
+def test_a_close_of_most_of_a_book_rebuilds_it_once():
+    book = TriggerBook()
+    book.put_many([(key, Decimal(90 + key % 7), DOWN) for key in range(300)])
+    before = book._down
+    for key in range(0, 300, 3):                # 100 of 300: a third, so the list is rebuilt without them
+        book.discard(key)
+    assert book.level(3) is None and book.level(4) == Decimal(94)
+    fired = book.fired(Decimal(93))
+    assert book._down is not before
+    assert fired == [key for level in (96, 95, 94, 93) for key in range(299, -1, -1)
+                     if key % 3 and 90 + key % 7 == level]
+    assert len(book) == 200 - len(fired)
