@@ -44,16 +44,27 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
 
 
 _UNITS = Decimal(UNITS_PER_USDT)
+# Amounts written are converted once per object: a fan-out's copies alike share their figures (one qty, price,
+# margin and fee for thousands of rows), found here by identity — hashing a fresh Decimal would cost more than
+# converting it. The object is kept in the value, so an id found here is still that object's. Bounded, as a cache.
+_TO_UNITS: dict[int, tuple[Decimal, int]] = {}
+_TO_UNITS_LIMIT = 4096
 
 
 def to_units(value: Decimal) -> int:
     """Decimal on the 1e-8 grid → integer for SQLite. Refuses values off the grid."""
     if not value:  # a third of the amounts a fan-out writes (no PnL yet, nothing closed)
         return 0
+    known = _TO_UNITS.get(id(value))
+    if known is not None:
+        return known[1]
     scaled = value * _UNITS
     units = int(scaled)
     if units != scaled:
         raise ValueError(f"{value} is not on the 1e-8 grid")
+    if len(_TO_UNITS) >= _TO_UNITS_LIMIT:
+        _TO_UNITS.clear()
+    _TO_UNITS[id(value)] = (value, units)
     return units
 
 
