@@ -112,7 +112,6 @@ class LeadFill:
                                                                self.fee_rate))
         return known
 
-
     def closing(self, position: Position, qty: Decimal) -> tuple[Decimal, FillPlan | None]:
         """The copier's price for closing `qty` of its copy and, when that is the whole copy, the fill plan:
         copies alike hold the very same figures (opened from one shared plan, or interned when read back),

@@ -102,11 +102,16 @@ def test_a_partial_save_writes_only_its_columns(tmp_path, count):
     store.close()
 
 
-def test_an_update_that_finds_no_row_fails_the_whole_commit(tmp_path):
-    store = Store(tmp_path / "missing.db")
+def _store_with_one_relation(path: Path) -> Store:
+    store = Store(path)
     changes = Changes()
     changes.save(_relation(1))
     store.commit(changes, {}, None)
+    return store
+
+
+def test_an_update_that_finds_no_row_fails_the_whole_commit(tmp_path):
+    store = _store_with_one_relation(tmp_path / "missing.db")
     changes = Changes()
     changes.save(Wallet("kept:copy", Decimal("5")))
     known, unknown = _relation(1), _relation(2)
@@ -120,10 +125,7 @@ def test_an_update_that_finds_no_row_fails_the_whole_commit(tmp_path):
 
 
 def test_a_column_not_saved_in_part_is_refused(tmp_path):
-    store = Store(tmp_path / "columns.db")
-    changes = Changes()
-    changes.save(_relation(1))
-    store.commit(changes, {}, None)
+    store = _store_with_one_relation(tmp_path / "columns.db")
     for columns in (("seq",), ("nonsense",), ("status",)):
         changes = Changes()
         changes.save(_relation(1), columns)
