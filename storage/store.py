@@ -53,11 +53,7 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed
     if kind == "delete":
         return f"DELETE FROM {table} WHERE " + " AND ".join(
             f"{key} = {value}" for key, value in zip(cls.KEY, placeholders(len(cls.KEY), shared)))
-    if kind == "update":  # rows are the changed columns' values, then the key's
-        unknown = [column for column in changed if column not in getattr(cls, "SAVED_IN_PART", ())]
-        if unknown or not changed:
-            raise ValueError(f"{table}: {', '.join(unknown) or 'no column'} cannot be saved in part "
-                             f"(see {cls.__name__}.SAVED_IN_PART)")
+    if kind == "update":  # rows are the changed columns' values, then the key's (columns checked by _update)
         values = placeholders(len(changed) + len(cls.KEY), shared)
         return (f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in zip(changed, values))} WHERE "
                 + " AND ".join(f"{k} = {v}" for k, v in zip(cls.KEY, values[len(changed):])))
@@ -95,8 +91,11 @@ def _update(conn: sqlite3.Connection, cls: type, entities: Mapping, parts: Mappi
         if keys is None:
             keys = by_columns[columns] = []
         keys.append(key)
+    allowed = getattr(cls, "SAVED_IN_PART", frozenset())
     for columns, keys in by_columns.items():
-        _statement("update", cls, None, 1, columns)  # first refuses a column its type does not save in part
+        if not columns or not allowed.issuperset(columns):  # before reading them off the entities
+            unknown = ", ".join(c for c in columns if c not in allowed) or "no column"
+            raise ValueError(f"{cls.TABLE}: {unknown} cannot be saved in part (see {cls.__name__}.SAVED_IN_PART)")
         _write(conn, "update", cls, [(*cells(entities[key], columns), *(key if isinstance(key, tuple) else (key,)))
                                      for key in keys], columns)
 

@@ -185,7 +185,7 @@ def _mirror_one(exchange: Exchange, terms: LeadFill, relation: Relation) -> Outc
         # step): the lead now opens this way, so that copy closes first, as on a lead reverse. Netted
         # against it, the open would close it instead — and could leave no position to attach TP/SL to.
         _fill(exchange, terms, account, relation, -position.side, position.qty, position.leverage,
-              position.margin_mode)
+              position.margin_mode, *terms.closing(position, position.qty))
     try:
         opened = _open(exchange, terms, relation, account)
     except CopyFailed as failure:
@@ -230,10 +230,9 @@ def _open(exchange: Exchange, terms: LeadFill, relation: Relation, account: Trad
 
 
 def _fill(exchange: Exchange, terms: LeadFill, account: TradingAccount, relation: Relation, side: int,
-          qty: Decimal, leverage: int, margin_mode: str, price: Decimal | None = None,
-          plan: FillPlan | None = None) -> Fill:
+          qty: Decimal, leverage: int, margin_mode: str, price: Decimal, plan: FillPlan | None) -> Fill:
     fill = apply_fill(exchange, account, terms.instrument, relation.lead, side, qty,
-                      price or terms.taker_price(side, qty), leverage=leverage, margin_mode=margin_mode,
+                      price, leverage=leverage, margin_mode=margin_mode,
                       fee_rate=terms.fee_rate, ref=terms.ref, plan=plan)
     lead = terms.lead
     if lead.protected and fill.fee:
