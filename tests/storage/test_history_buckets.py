@@ -112,10 +112,27 @@ def test_every_history_read_searches_an_index(conn):
     history.last_lead_open(conn, "ann", ["BTCUSDT"])
     conn.set_trace_callback(None)
     reads = [sql for sql in statements if sql.startswith("SELECT") and "max(" not in sql]
-    assert len(reads) > 20
+    assert len(reads) >= 15
     for sql in reads:
         searches = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")
                     if row[3].startswith(("SEARCH", "SCAN")) and row[3] != "SCAN CONSTANT ROW"]
-        # Each search narrows to one bucket and one account, not to a bucket alone (100,000 rows).
+        # Each search narrows to its buckets and one account, not to buckets alone (all their rows).
         assert searches and all(re.search(r"USING INDEX \w+ \(<expr>=\? AND (account|debit|credit|copier)=\?",
                                           search) for search in searches), (sql, searches)
+
+
+def test_a_quiet_account_is_read_in_spans_that_double(conn):
+    """Rows spread over 41 buckets: one statement for the newest bucket, then spans of 2, 4, 8 and 16, then the
+    10 left, so a copier whose orders are all in the oldest buckets is read in 6 statements, not 41, in order."""
+    conn.execute("INSERT INTO copy_orders (seq, copier, lead, lead_order, symbol, side, qty, open_qty, entry_price, "
+                 "fees, realized_pnl, status, opened_ms) VALUES (?, 'cy', 'lena', 'L', 'BTCUSDT', 1, 1000, 1000, "
+                 "5000000000000, 0, 0, 'open', 0)", (40 * HISTORY_BUCKET + 5,))
+    statements = []
+    conn.set_trace_callback(statements.append)
+    read = history.copy_orders(conn, "bob")
+    conn.set_trace_callback(None)
+    assert _seqs(read) == _plain(conn, "SELECT seq FROM copy_orders WHERE copier = 'bob' ORDER BY seq DESC")
+    spans = [sql[sql.index(" IN (") + 5:sql.index(")")] for sql in statements if sql.startswith("SELECT seq,")]
+    assert [len(span.split(", ")) for span in spans] == [1, 2, 4, 8, 16, 10]
+    assert spans[0] == "40" and spans[1] == "39, 38" and spans[-1].endswith("1, 0")
+    assert _seqs(history.copy_orders(conn, "cy", limit=1)) == [40 * HISTORY_BUCKET + 5]
