@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from decimal import Decimal
+from operator import itemgetter
 
 from sortedcontainers import SortedList
 
@@ -49,19 +50,30 @@ class TriggerBook:
         """Place many (key, level, direction) at once, a key given twice where its last placement says. A large
         batch (a fan-out's new copies, a book rebuilt at start) is merged into the sorted levels in one sort
         instead of one binary insertion per key."""
-        up, down, where = [], [], self._where
+        where = self._where
         latest = {key: (level, direction) for key, level, direction in placements}  # as put after put: last wins
         for key in latest:
             if key in where:
                 self.discard(key)
         if self._gone:
             self._purge()
+        # Copies alike share one level object: grouped by it, the batch comes to the sorted lists already in
+        # order but for a few groups, so their sort compares a few Decimals instead of n log n of them.
+        groups: dict[tuple[int, int], tuple[Decimal, int, list]] = {}
         for key, (level, direction) in latest.items():
             if level is None:
                 continue
-            entry = (level, key)
-            (up if direction == UP else down).append(entry)
-            where[key] = (direction, entry)
+            group = groups.get((id(level), direction))
+            if group is None:
+                group = groups[(id(level), direction)] = (level, direction, [])
+            group[2].append(key)
+        up, down = [], []
+        for level, direction, keys in sorted(groups.values(), key=itemgetter(0)):
+            keys.sort()
+            entries = [(level, key) for key in keys]
+            (up if direction == UP else down).extend(entries)
+            for entry in entries:
+                where[entry[1]] = (direction, entry)
         self._up.update(up)
         self._down.update(down)
 
@@ -80,9 +92,10 @@ class TriggerBook:
                 for entry in entries:
                     levels.remove(entry)
             elif entries:
-                drop = set(entries)
+                # The very tuples the lists hold, so found by identity: hashing their Decimal levels is dear.
+                drop = {id(entry) for entry in entries}
                 kept = SortedList()
-                kept.update(entry for entry in levels if entry not in drop)  # already in order: one pass
+                kept.update(entry for entry in levels if id(entry) not in drop)  # already in order: one pass
                 if direction == UP:
                     self._up = kept
                 else:
