@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
 from .clock import DAY
 from .errors import Rejected
+from .money import ZERO
 
 
 class WalletKind(StrEnum):
@@ -90,6 +92,14 @@ class TradingAccount:
     @classmethod
     def from_row(cls, row: tuple) -> "TradingAccount":
         return cls(row[0], row[1], row[2], bool(row[3]), row[4])
+
+    def isolated_margin(self) -> Decimal:
+        """What the account's isolated positions own of its wallet balance."""
+        total = ZERO
+        for position in self.positions.values():  # a loop, not sum() of a generator: a fill asks, per copier
+            if position.isolated:
+                total += position.margin
+        return total
 
     def dormant(self, now_ms: int) -> bool:
         return now_ms - activity_day(self.last_activity_ms) >= DORMANT_AFTER_MS

@@ -69,11 +69,34 @@ class Changes:
     def save(self, entity: Entity, columns: tuple[str, ...] | None = None) -> None:
         """Write `entity` at commit, in its state then. `columns`: the only ones this change touched, for an
         entity the database already holds (every column its caller assigns, or an assignment is lost)."""
-        cls = type(entity)
-        key = entity.key()
+        self._save(type(entity), entity.key(), entity, columns)
+
+    def insert(self, entity: Entity) -> None:
+        """Save an entity just made. One made again under a key deleted in this same write set (a position
+        closed and reopened) still has its old row until the commit, so that row is updated instead."""
+        cls, key = type(entity), entity.key()
+        gone = self.deleted.get(cls) if self.deleted else None
+        if not gone or key not in gone:
+            new = self.new.get(cls)
+            if new is None:
+                new = self.new[cls] = set()
+            new.add(key)
+        self._save(cls, key, entity, None)
+
+    def _save(self, cls: type, key: Any, entity: Entity, columns: tuple[str, ...] | None) -> None:
         saved = self.saved.get(cls)
         if saved is None:
             saved = self.saved[cls] = {}
+        if columns is not None or self.partial or self.deleted:  # else a whole save is all there is to it
+            self._mark(cls, key, saved, columns)
+        saved[key] = entity
+        account = getattr(entity, "account", None)
+        if account is not None:
+            self.touched.add(account)
+        self.writes += 1
+
+    def _mark(self, cls: type, key: Any, saved: dict, columns: tuple[str, ...] | None) -> None:
+        """Keep track of which columns of an entity changed, and undo an earlier delete of its key."""
         partial = self.partial.get(cls) if self.partial else None
         if columns is None:
             if partial:
@@ -88,27 +111,10 @@ class Changes:
             known = partial[key]
             if known != columns:
                 partial[key] = tuple(c for c in cls.COLUMNS if c in known or c in columns)
-        saved[key] = entity
         if self.deleted:
             gone = self.deleted.get(cls)
             if gone:
                 gone.discard(key)
-        account = getattr(entity, "account", None)
-        if account is not None:
-            self.touched.add(account)
-        self.writes += 1
-
-    def insert(self, entity: Entity) -> None:
-        """Save an entity just made. One made again under a key deleted in this same write set (a position
-        closed and reopened) still has its old row until the commit, so that row is updated instead."""
-        cls, key = type(entity), entity.key()
-        gone = self.deleted.get(cls)
-        if not gone or key not in gone:
-            new = self.new.get(cls)
-            if new is None:
-                new = self.new[cls] = set()
-            new.add(key)
-        self.save(entity)
 
     def delete(self, entity: Entity) -> None:
         cls = type(entity)

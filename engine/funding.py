@@ -90,7 +90,7 @@ def charge(exchange: Exchange, symbol: str, at_ms: int) -> None:
                 exchange.changes.save(position, position.MARGIN)
             else:
                 # The wallet pays, but never below zero nor into the margins its isolated positions own.
-                isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+                isolated = account.isolated_margin()
                 paid = min(paid, max(ZERO, ledger.balance(account.id) - isolated))
             ledger.move(EntryType.FUNDING, account.id, MARKET, paid, at_ms, f"funding {symbol}")
             record = FundingPayment(exchange.next_id("funding"), at_ms, account.id, symbol, position.lead,

@@ -107,7 +107,7 @@ class Ledger:
     def move(self, entry_type: EntryType, debit: str, credit: str, amount: Decimal, at_ms: int,
              ref: str = "") -> LedgerEntry | None:
         """Move `amount` (on the 1e-8 grid) from `debit` to `credit`. Zero moves nothing and records nothing."""
-        if amount == 0:
+        if not amount:
             return None
         if amount < 0:
             debit, credit, amount = credit, debit, -amount

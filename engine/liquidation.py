@@ -231,7 +231,7 @@ def _cross_shortfall(exchange: "Exchange", account: TradingAccount) -> Decimal:
     Isolated margin is an allocation inside the wallet: a cross loss may never take it, or a later
     isolated liquidation would take the wallet below zero.
     """
-    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    isolated = account.isolated_margin()
     return isolated - exchange.ledger.balance(account.id)
 
 

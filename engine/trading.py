@@ -108,7 +108,7 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
             changes.save(position)
     # Fees never push a wallet below zero (a closing fill after a deep loss), nor below the margins its
     # isolated positions own: a fee is paid from the available balance, never from isolated margin.
-    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    isolated = account.isolated_margin()
     fee = min(plan.fee, max(ZERO, ledger.balance(account.id) - isolated))
     ledger.move(EntryType.TRADING_FEE, account.id, FEES, fee, now, ref)
     fill = Fill(exchange.next_id("fill"), now, account.id, instrument.symbol, lead, side, qty, price, fee,
@@ -126,7 +126,7 @@ def _cover_cross_shortfall(exchange: "Exchange", account: TradingAccount, instru
     """A cross close filled past the account's bankruptcy price (slippage, tick rounding) must not leave the
     wallet negative or short of its isolated margins: the insurance fund pays, as for an isolated position.
     (Liquidation fills settle their deficit in engine.liquidation once the cross positions are closed.)"""
-    isolated = sum((p.margin for p in account.positions.values() if p.isolated), ZERO)
+    isolated = account.isolated_margin()
     shortfall = isolated - exchange.ledger.balance(account.id)
     if shortfall > 0:
         from .liquidation import cover_deficit
