@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from .changes import Changes
-from .money import ZERO, QUANTUM, from_units, to_units
+from .money import ZERO, QUANTUM, from_units, own_units, to_units
 
 
 class EntryType(StrEnum):
@@ -53,7 +53,7 @@ class Wallet:
         return self.account
 
     def row(self) -> tuple:
-        return (self.account, to_units(self.balance))
+        return (self.account, own_units(self.balance))
 
     @classmethod
     def from_row(cls, row: tuple) -> "Wallet":

@@ -58,13 +58,20 @@ def to_units(value: Decimal) -> int:
     known = _TO_UNITS.get(id(value))
     if known is not None:
         return known[1]
+    units = own_units(value)
+    if len(_TO_UNITS) >= _TO_UNITS_LIMIT:
+        _TO_UNITS.clear()
+    _TO_UNITS[id(value)] = (value, units)
+    return units
+
+
+def own_units(value: Decimal) -> int:
+    """`to_units` of a value no other row shares (a wallet's balance): kept out of the cache, which it would
+    only fill and clear, the shared figures with it."""
     scaled = value * _UNITS
     units = int(scaled)
     if units != scaled:
         raise ValueError(f"{value} is not on the 1e-8 grid")
-    if len(_TO_UNITS) >= _TO_UNITS_LIMIT:
-        _TO_UNITS.clear()
-    _TO_UNITS[id(value)] = (value, units)
     return units
 
 

@@ -17,7 +17,7 @@ EXPLANATION = ("The position view averages every copied entry into one price; th
 
 
 def open_copy_order(exchange: Exchange, relation: Relation, lead_order: str, fill: Fill) -> CopyOrder:
-    opened = fill.qty - fill.closed_qty
+    opened = fill.qty - fill.closed_qty if fill.closed_qty else fill.qty  # not a new object: see money.to_units
     fee = fill.fee if opened == fill.qty else usdt(fill.fee * opened / fill.qty)  # a reverse's open part
     copier, lead = relation.copier, relation.lead
     record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,

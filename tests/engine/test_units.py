@@ -44,3 +44,16 @@ def test_a_written_amount_off_the_grid_is_refused_and_the_cache_stays_bounded():
     assert [to_units(value) for value in kept] == list(range(1, money._TO_UNITS_LIMIT + 100))
     assert 0 < len(money._TO_UNITS) <= money._TO_UNITS_LIMIT
     assert [to_units(value) for value in kept[:10]] == list(range(1, 11))
+
+
+def test_a_value_no_row_shares_is_converted_outside_the_cache():
+    """Wallet balances (one per wallet) go through `own_units`: exact, refused off the grid, and never cached,
+    so they do not push the fan-out's shared figures out."""
+    money._TO_UNITS.clear()
+    shared = Decimal("97.08")
+    assert to_units(shared) == 9_708_000_000
+    balances = [Decimal(n) * QUANTUM + Decimal("1000") for n in range(money._TO_UNITS_LIMIT + 10)]
+    assert [money.own_units(b) for b in balances] == [100_000_000_000 + n for n in range(money._TO_UNITS_LIMIT + 10)]
+    assert list(money._TO_UNITS) == [id(shared)]
+    with pytest.raises(ValueError, match="not on the 1e-8 grid"):
+        money.own_units(Decimal("1.000000001"))
