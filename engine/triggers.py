@@ -69,11 +69,11 @@ class TriggerBook:
             group[2].append(key)
         up, down = [], []
         for level, direction, keys in sorted(groups.values(), key=itemgetter(0)):
-            keys.sort()
-            entries = [(level, key) for key in keys]
-            (up if direction == UP else down).extend(entries)
-            for entry in entries:
-                where[entry[1]] = (direction, entry)
+            side = up if direction == UP else down
+            for key in sorted(keys):
+                entry = (level, key)
+                side.append(entry)
+                where[key] = (direction, entry)
         self._up.update(up)
         self._down.update(down)
 

@@ -146,8 +146,8 @@ MIGRATIONS: list[tuple[int, str]] = [
 # Bucketed, new entries only ever land among the current bucket's. Buckets of 100,000 rows (migration 7) still
 # let a fan-out's entries interleave with those of the ten lead orders before it, by account, across up to
 # ~700 leaf pages; buckets of 10,000 (migration 8), one 10,000-copier fan-out's worth, keep them to about the
-# pages the new entries fill (the fan-out's commit 179–193 → 153–166 ms, its close's 279–309 → 253–258 ms, in
-# alternation). History reads walk the buckets newest first, in spans that double (storage.history).
+# pages the new entries fill (the fan-out's commit 189–190 → 163–175 ms, its close's 278–289 → 255–268 ms,
+# medians of 14 rounds in alternation). History reads walk the buckets newest first, in spans that double (storage.history).
 HISTORY_BUCKET = 10_000
 
 LATEST = MIGRATIONS[-1][0]
