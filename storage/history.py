@@ -64,8 +64,8 @@ def _buckets(conn: sqlite3.Connection, table: str, key: str, newest_first: bool 
 
 def _walk(conn: sqlite3.Connection, table: str, key: str, columns: str, where: str | Sequence[str], params: Sequence,
           *, newest_first: bool = True, limit: int | None = None) -> list[tuple]:
-    """Rows of `table` matching `where` in `key` order, up to `limit`. `where` starts with `{bucket} AND` and
-    an indexed account term; several of them are alternatives (a UNION, so each keeps its own index: an OR
+    """Rows of `table` matching `where` in `key` order, up to `limit`. `where` starts with `{bucket} AND` (each
+    span of buckets goes there in turn) and an indexed account term; several of them are alternatives (a UNION, so each keeps its own index: an OR
     lets SQLite settle for the buckets alone, a scan of all their rows), sharing `params` in turn."""
     order = "DESC" if newest_first else "ASC"
     alternatives = [where] if isinstance(where, str) else list(where)
