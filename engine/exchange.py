@@ -273,6 +273,14 @@ class Exchange:
             account.last_activity_ms = day
             self.changes.save(account)
 
+    def touch_many(self, accounts: list[TradingAccount]) -> None:
+        """`touch` each of `accounts` (a fan-out's copiers), saving the ones it wakes in one step."""
+        day = activity_day(self.now_ms)
+        woken = [account for account in accounts if account.last_activity_ms != day]
+        for account in woken:
+            account.last_activity_ms = day
+        self.changes.save_many(woken)
+
     def remember(self, kind: str, records: list) -> None:
         """Keep records for the next snapshot, at most the newest UNREPORTED_LIMIT of them."""
         kept = self.unreported[kind]

@@ -124,6 +124,37 @@ class Ledger:
         changes.append(entry)
         return entry
 
+    def pay_many(self, entry_type: EntryType, payments: list[tuple[str, Decimal]], credit: str, at_ms: int,
+                 ref: str = "") -> None:
+        """`move` each (debit, amount) of `payments` to `credit`, in order: a fan-out's fees, in one step.
+        Amounts are zero (moving nothing) or positive."""
+        checked: set[int] = set()  # payments alike share an amount object: each is checked once
+        for debit, amount in payments:  # every payment before any moves
+            if id(amount) not in checked:
+                if amount < 0 or amount != amount.quantize(QUANTUM):
+                    raise ValueError(f"ledger payment {amount} is negative or off the 1e-8 grid")
+                checked.add(id(amount))
+            if debit not in self.wallets:
+                raise KeyError(debit)
+        wallets, target = self.wallets, self.wallets[credit]
+        entries, payers = [], []
+        entry_id, kind = self.next_id, entry_type.value
+        for debit, amount in payments:
+            if not amount:
+                continue
+            source = wallets[debit]
+            source.balance -= amount
+            target.balance += amount
+            entries.append(LedgerEntry(entry_id, at_ms, kind, debit, credit, amount, ref))
+            entry_id += 1
+            payers.append(source)
+        if not entries:
+            return
+        self.next_id = entry_id
+        changes = self._changes
+        changes.save_many([payers[0], target, *payers[1:]])  # the order `move` after `move` saves them in
+        changes.append_many(entries)
+
     def total(self) -> Decimal:
         """Sum of every balance: exactly zero, always."""
         return sum((w.balance for w in self.wallets.values()), ZERO)

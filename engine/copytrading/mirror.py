@@ -16,6 +16,7 @@ from ..positions import Position
 from ..trading import FillPlan, apply_fill, plan_fill
 from .copy_orders import match_close, open_copy_order
 from .failures import count_failure, count_success
+from .fresh_opens import FreshOpens
 from .leads import Lead, elite_equity, rebate_account
 from .records import Outcome
 from .relations import Relation
@@ -140,12 +141,18 @@ def broadcast(exchange: Exchange, lead: Lead, account: TradingAccount, fill: Fil
             held = close_qty if after is None or after.side == fill.side else after.qty + close_qty
         fraction = close_qty / held
     terms = LeadFill(exchange, lead, fill, fraction, after)
-    outcomes = []
-    append = exchange.changes.append
+    outcomes: list[Outcome] = []
+    # A plain open (not a protected lead's: its copies carry rebates) goes to copiers alike in runs.
+    fresh = FreshOpens(exchange, terms) if not fraction and not lead.protected else None
     for relation in list(lead.copiers.values()):
-        outcome = _mirror_one(exchange, terms, relation)
-        append(outcome)
-        outcomes.append(outcome)
+        if fresh is not None:
+            if fresh.take(relation):
+                continue
+            outcomes += fresh.carry_out()
+        outcomes.append(_mirror_one(exchange, terms, relation))
+    if fresh is not None:
+        outcomes += fresh.carry_out()
+    exchange.changes.append_many(outcomes)
     exchange.remember("outcomes", outcomes)
     exchange.emit(("lead_order", lead.user, terms.lead_order, fill, outcomes))
     return outcomes

@@ -1,8 +1,9 @@
 """A fan-out shares work among copiers of the same settings (the copy's size, its price and opening checks,
-the liquidation solve of copies opened alike). Differential property: random populations of copiers, many
-with equal settings, and random lead orders and price moves give exactly the state and outcomes of an
-exchange that works every copier out on its own. Copiers and the lead also move isolated margin (the lead's
-moves reach the copiers as margin syncs a few seconds on), so copies opened alike come to differ."""
+the liquidation solve of copies opened alike) and opens fresh copies in runs (engine.copytrading.fresh_opens).
+Differential property: random populations of copiers, many with equal settings, and random lead orders and
+price moves give exactly the state and outcomes of an exchange that works every copier out on its own.
+Copiers and the lead also move isolated margin (the lead's moves reach the copiers as margin syncs a few
+seconds on), so copies opened alike come to differ."""
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import run
 from engine.clock import format_time
+from engine.copytrading.fresh_opens import FreshOpens
 from engine.copytrading.mirror import LeadFill
 from engine.errors import Rejected
 from engine.exchange import Exchange
@@ -26,7 +28,7 @@ BEGIN_MS = 1_790_000_000_000
 @contextmanager
 def each_copier_on_its_own():
     """The fan-out as it was before sharing: sizing, price and plan (opening and closing), and every
-    liquidation solve per copier."""
+    liquidation solve per copier; and each copier mirrored on its own, not in a run of fresh opens."""
     def size(self, exchange, relation, account, position):
         return self.size_alone(exchange, relation, account)
 
@@ -40,7 +42,8 @@ def each_copier_on_its_own():
     isolated_price = RiskIndex._isolated_price
     alone = staticmethod(lambda instrument, position, solved: isolated_price(instrument, position, None))
     with patch.object(LeadFill, "size", size), patch.object(LeadFill, "fresh_open", fresh_open), \
-            patch.object(LeadFill, "closing", closing), patch.object(RiskIndex, "_isolated_price", alone):
+            patch.object(LeadFill, "closing", closing), patch.object(RiskIndex, "_isolated_price", alone), \
+            patch.object(FreshOpens, "take", lambda self, relation: False):
         yield
 
 
