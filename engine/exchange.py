@@ -32,10 +32,10 @@ DUE_WORK: list["DueWork"] = []
 # server) keeps the newest ones only — the rest stay on disk for history.
 UNREPORTED_LIMIT = 10_000
 
-# Hooks the copy engine registers: after a trade fill, after any fill, after an isolated margin
-# change, and before a manual action on a position.
+# Hooks the copy engine registers: after a trade fill, after a fill that closed (part of) a position, after
+# an isolated margin change, and before a manual action on a position.
 TRADE_LISTENERS: list[Callable] = []
-FILL_LISTENERS: list[Callable] = []
+CLOSE_LISTENERS: list[Callable] = []
 MARGIN_LISTENERS: list[Callable] = []
 MANUAL_GUARDS: list[Callable] = []
 # Called before an order or leverage change: (exchange, account, symbol, leverage).
@@ -81,7 +81,7 @@ class Exchange:
                                          "outcome": 1, "copy_order": 1, "signal": 1, "settlement": 1,
                                          "elite_transfer": 1, "lead_trade": 1}
         self.trade_listeners = TRADE_LISTENERS
-        self.fill_listeners = FILL_LISTENERS
+        self.close_listeners = CLOSE_LISTENERS
         self.margin_listeners = MARGIN_LISTENERS
         self.manual_guards = MANUAL_GUARDS
         self.order_guards = ORDER_GUARDS

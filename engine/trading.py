@@ -116,8 +116,9 @@ def apply_fill(exchange: "Exchange", account: TradingAccount, instrument: Instru
     changes.append(fill)
     exchange.touch(account)
     exchange.emit(fill)
-    for listener in exchange.fill_listeners:
-        listener(exchange, account, fill)
+    if plan.close_qty:
+        for listener in exchange.close_listeners:
+            listener(exchange, account, fill)
     return fill
 
 

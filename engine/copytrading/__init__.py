@@ -1,7 +1,7 @@
 """Copy trading (SPEC §7): elite traders, following, mirroring, margin sync, profit share, protection."""
 
 from ..errors import Rejected
-from ..exchange import (FILL_LISTENERS, FUNDING_LISTENERS, MANUAL_GUARDS, MARGIN_LISTENERS, ORDER_GUARDS,
+from ..exchange import (CLOSE_LISTENERS, FUNDING_LISTENERS, MANUAL_GUARDS, MARGIN_LISTENERS, ORDER_GUARDS,
                         TRADE_LISTENERS)
 from . import failures, leads, margin_sync, mirror, profile, relations, settlement, upgrade, views  # noqa: F401
 
@@ -24,7 +24,7 @@ def guard_protected_leverage(exchange, account, symbol, leverage) -> None:
 TRADE_LISTENERS.append(mirror.on_trade)
 FUNDING_LISTENERS.append(mirror.on_funding)
 ORDER_GUARDS.append(guard_protected_leverage)
-FILL_LISTENERS.append(mirror.on_fill)
-FILL_LISTENERS.append(upgrade.on_fill)
+CLOSE_LISTENERS.append(mirror.on_close)
+CLOSE_LISTENERS.append(upgrade.on_close)
 MARGIN_LISTENERS.append(margin_sync.on_margin_change)
 MANUAL_GUARDS.append(guard_managed)

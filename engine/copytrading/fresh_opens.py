@@ -90,27 +90,21 @@ class FreshOpens:
             account.positions[(symbol, relation.lead)] = position
             positions.append(position)
         changes.insert_many(positions)
-        # Fees are paid from the available balance, never from isolated margin (as engine.trading pays them).
-        balances = exchange.ledger.wallets
-        fees = [min(plan.fee, max(ZERO, balances[account.id].balance - account.isolated_margin()))
-                for _relation, account, _size, _price, plan in run]
-        exchange.ledger.pay_many(EntryType.TRADING_FEE, [(item[1].id, fee) for item, fee in zip(run, fees)],
+        # Each fee in full: engine.trading caps a fee at what the wallet holds beyond its isolated margins, and
+        # a copier in the run had its margin and fee available, which is never more than that.
+        exchange.ledger.pay_many(EntryType.TRADING_FEE, [(account.id, plan.fee) for _, account, _, _, plan in run],
                                  FEES, now, ref)
         first = counters["fill"]
-        fills = [Fill(first + i, now, account.id, symbol, relation.lead, side, size.qty, price, fee, ZERO, False,
+        fills = [Fill(first + i, now, account.id, symbol, relation.lead, side, size.qty, price, plan.fee, ZERO, False,
                       "trade", ref, None, ZERO)
-                 for i, ((relation, account, size, price, _opening), fee) in enumerate(zip(run, fees))]
+                 for i, (relation, account, size, price, plan) in enumerate(run)]
         counters["fill"] = first + len(fills)
         changes.append_many(fills)
         exchange.touch_many([item[1] for item in run])
-        exchange.events.extend(fills)
-        listeners = exchange.fill_listeners
-        for (_relation, account, *_rest), fill in zip(run, fills):
-            for listener in listeners:
-                listener(exchange, account, fill)
+        exchange.events.extend(fills)  # opening fills: no close listener hears them
         first = counters["copy_order"]
         records = [CopyOrder(first + i, relation.copier, relation.lead, lead_order, symbol, side, fill.qty,
-                             fill.qty, fill.price, fill.fee, ZERO, "open", now, relation=relation.seq)
+                             fill.qty, fill.price, fill.fee, ZERO, "open", now, None, relation.seq)
                    for i, ((relation, *_rest), fill) in enumerate(zip(run, fills))]
         counters["copy_order"] = first + len(records)
         books = exchange.copy_orders

@@ -267,9 +267,9 @@ def _attach_ratios(exchange: Exchange, relation: Relation, position) -> None:
     exchange.index_tp_sl(position)
 
 
-def on_fill(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
-    """Fill listener: any close in a copy account (mirrored, by hand, TP/SL, liquidation) closes copy orders."""
-    if account.kind != WalletKind.COPY or not fill.closed_qty:
+def on_close(exchange: Exchange, account: TradingAccount, fill: Fill) -> None:
+    """Close listener: any close in a copy account (mirrored, by hand, TP/SL, liquidation) closes copy orders."""
+    if account.kind != WalletKind.COPY:
         return
     newest = exchange.relations_by_pair.get((account.user, fill.lead))
     for record in match_close(exchange, account.user, fill.lead, fill):

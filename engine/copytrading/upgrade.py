@@ -47,8 +47,8 @@ def upgrade(exchange: Exchange, command: Upgrade) -> dict:
     return {"upgrade": user.upgrade_status}
 
 
-def on_fill(exchange: Exchange, account, fill) -> None:
-    if exchange.pending_upgrades and account.user in exchange.pending_upgrades and fill.closed_qty:
+def on_close(exchange: Exchange, account, fill) -> None:
+    if exchange.pending_upgrades and account.user in exchange.pending_upgrades:
         if not has_copy_or_lead_position(exchange, account.user):
             exchange.pending_upgrades.discard(account.user)
             complete(exchange, account.user)
