@@ -92,10 +92,11 @@ class TriggerBook:
                 for entry in entries:
                     levels.remove(entry)
             elif entries:
-                # The very tuples the lists hold, so found by identity: hashing their Decimal levels is dear.
-                drop = {id(entry) for entry in entries}
                 kept = SortedList()
-                kept.update(entry for entry in levels if id(entry) not in drop)  # already in order: one pass
+                if len(entries) < len(levels):  # else every entry went (each is discarded once): a lead's close
+                    # The very tuples the lists hold, so found by identity: hashing their Decimal levels is dear.
+                    drop = {id(entry) for entry in entries}
+                    kept.update(entry for entry in levels if id(entry) not in drop)  # already in order: one pass
                 if direction == UP:
                     self._up = kept
                 else:

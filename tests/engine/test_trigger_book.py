@@ -94,3 +94,14 @@ def test_a_close_of_most_of_a_book_rebuilds_it_once():
     assert fired == [key for level in (96, 95, 94, 93) for key in range(299, -1, -1)
                      if key % 3 and 90 + key % 7 == level]
     assert len(book) == 200 - len(fired)
+
+
+def test_a_close_of_the_whole_book_empties_it_without_reading_it():
+    # A lead's close forgets every copy; the next fan-out's placements find the lists emptied, not rebuilt.
+    book = TriggerBook()
+    book.put_many([(key, Decimal(90 + key % 7), DOWN) for key in range(300)])
+    for key in range(300):
+        book.discard(key)
+    book.put_many([("new", Decimal(91), DOWN)])
+    assert list(book._down) == [(Decimal(91), "new")] and len(book) == 1
+    assert book.fired(Decimal(95)) == [] and book.fired(Decimal(91)) == ["new"]
