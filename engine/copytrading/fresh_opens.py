@@ -1,11 +1,12 @@
 """A lead's open mirrored to the copiers who hold no copy of it (SPEC §7.3): nearly every copier of an open.
 
 Each copier is checked first, as the one-by-one mirror (`mirror._mirror_one`) checks it: no copy position
-of the lead in the symbol, settings that size the copy alone (`sizing_terms`), nothing to attach or reset
-(TP/SL ratios, a streak of failures), a lead that is not protected, then the fill model's price, the
-slippage limit, the contract's rules and the available balance. A run of copiers who pass is then carried
+of the lead in the symbol, nothing to attach or reset (TP/SL ratios, a streak of failures), a lead that is
+not protected, then the copy's size (`LeadFill.size`), the fill model's price, the slippage limit, the
+contract's rules and the available balance. A run of copiers who pass is then carried
 out one kind of record at a time — every position, then every fee, fill, copy order and outcome — instead
-of copier after copier: the same records, with the same ids in the same order, at a third of the cost.
+of copier after copier: the same records, with the same ids in the same order, for about two thirds of
+the cost.
 
 A copier who does not pass goes through `_mirror_one` instead, after the run before it is carried out,
 which fails its copy with the reason (or mirrors a case this module leaves to it). Copiers' accounts are
