@@ -17,14 +17,24 @@ EXPLANATION = ("The position view averages every copied entry into one price; th
 
 
 def open_copy_order(exchange: Exchange, relation: Relation, lead_order: str, fill: Fill) -> CopyOrder:
-    opened = fill.qty - fill.closed_qty if fill.closed_qty else fill.qty  # not a new object: see money.to_units
-    fee = fill.fee if opened == fill.qty else usdt(fill.fee * opened / fill.qty)  # a reverse's open part
-    copier, lead = relation.copier, relation.lead
-    record = CopyOrder(exchange.next_id("copy_order"), copier, lead, lead_order, fill.symbol, fill.side,
-                       opened, opened, fill.price, fee, ZERO, "open", fill.at_ms, relation=relation.seq)
-    exchange.copy_orders.setdefault((copier, lead, fill.symbol), []).append(record)
-    exchange.changes.insert(record)
-    return record
+    return open_copy_orders(exchange, lead_order, [(relation, fill)])[0]
+
+
+def open_copy_orders(exchange: Exchange, lead_order: str, copies: list[tuple[Relation, Fill]]) -> list[CopyOrder]:
+    """A copy order for the part each (follow, fill) opened, in order (a run of fresh opens makes thousands)."""
+    first = exchange.counters["copy_order"]
+    records = []
+    for i, (relation, fill) in enumerate(copies):
+        opened = fill.qty - fill.closed_qty if fill.closed_qty else fill.qty  # not a new object: see money.to_units
+        fee = fill.fee if opened == fill.qty else usdt(fill.fee * opened / fill.qty)  # a reverse's open part
+        records.append(CopyOrder(first + i, relation.copier, relation.lead, lead_order, fill.symbol, fill.side,
+                                 opened, opened, fill.price, fee, ZERO, "open", fill.at_ms, None, relation.seq))
+    exchange.counters["copy_order"] = first + len(records)
+    books = exchange.copy_orders
+    for record in records:
+        books.setdefault((record.copier, record.lead, record.symbol), []).append(record)
+    exchange.changes.insert_many(records)
+    return records
 
 
 def match_close(exchange: Exchange, copier: str, lead: str, fill: Fill) -> list[CopyOrder]:

@@ -25,7 +25,8 @@ from ..money import ZERO
 from ..positions import ISOLATED, Position
 from ..trading import FillPlan
 from ..valuation import available_balance
-from .records import CopyOrder, Outcome
+from .copy_orders import open_copy_orders
+from .records import Outcome
 from .relations import Relation
 from .sizing import CopySize
 
@@ -103,15 +104,7 @@ class FreshOpens:
         changes.append_many(fills)
         exchange.touch_many([item[1] for item in run])
         exchange.events.extend(fills)  # opening fills: no close listener hears them
-        first = counters["copy_order"]
-        records = [CopyOrder(first + i, relation.copier, relation.lead, lead_order, symbol, side, fill.qty,
-                             fill.qty, fill.price, fill.fee, ZERO, "open", now, None, relation.seq)
-                   for i, ((relation, *_rest), fill) in enumerate(zip(run, fills))]
-        counters["copy_order"] = first + len(records)
-        books = exchange.copy_orders
-        for record in records:
-            books.setdefault((record.copier, record.lead, symbol), []).append(record)
-        changes.insert_many(records)
+        records = open_copy_orders(exchange, lead_order, [(item[0], fill) for item, fill in zip(run, fills)])
         first = counters["outcome"]
         outcomes = [Outcome(first + i, now, relation.lead, lead_order, relation.copier, symbol, "open", "filled",
                             None, None, record.qty, record.entry_price, None)
