@@ -19,13 +19,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain
 from pathlib import Path
 
 from engine.changes import Changes, cells
 from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
-from .batch import MANY_ROWS, placeholders, rows_per_statement, split_shared
+from .batch import MANY_ROWS, placeholders, rows_per_statement, split_shared, split_shared_flat
 from .schema import migrate
 
 WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
@@ -68,19 +67,25 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed
 
 
 def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
-    shared, rows = split_shared(rows)
     if kind != "append" or len(rows) < MANY_ROWS:  # why only appends go many rows a statement: storage.batch
+        shared, rows = split_shared(rows)
         cursor = conn.executemany(_statement(kind, cls, shared, 1, columns), rows)
         if kind == "update" and cursor.rowcount != len(rows):  # an update finding no row would lose it
             raise sqlite3.IntegrityError(f"{cursor.rowcount} of {len(rows)} {cls.TABLE} rows to update were found")
         return
-    per = rows_per_statement(len(rows[0]))
-    whole = len(rows) - len(rows) % per
+    shared, flat, width = split_shared_flat(rows)
+    if not width:  # every column shared: nothing to bind
+        conn.executemany(_statement(kind, cls, shared), [()] * len(rows))
+        return
+    per = rows_per_statement(width)
+    step = per * width
+    whole = len(flat) - len(flat) % step
     statement = _statement(kind, cls, shared, per)
-    for start in range(0, whole, per):
-        conn.execute(statement, list(chain.from_iterable(rows[start:start + per])))
-    if whole < len(rows):  # the rest one row a step: preparing a statement for them would cost more
-        conn.executemany(_statement(kind, cls, shared), rows[whole:])
+    for start in range(0, whole, step):
+        conn.execute(statement, flat[start:start + step])
+    if whole < len(flat):  # the rest one row a step: preparing a statement for them would cost more
+        conn.executemany(_statement(kind, cls, shared),
+                         [flat[start:start + width] for start in range(whole, len(flat), width)])
 
 
 def _update(conn: sqlite3.Connection, cls: type, entities: Mapping, parts: Mapping) -> None:

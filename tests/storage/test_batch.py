@@ -9,7 +9,8 @@ from engine.changes import Changes
 from engine.copytrading.records import Outcome
 from engine.ledger import LedgerEntry, Wallet
 from engine.positions import Position
-from storage.batch import MANY_ROWS, MAX_ROWS_PER_STATEMENT, literal, rows_per_statement, split_shared
+from storage.batch import (MANY_ROWS, MAX_ROWS_PER_STATEMENT, literal, rows_per_statement, split_shared,
+                           split_shared_flat)
 from storage.store import StorageError, Store, _statement
 
 
@@ -33,6 +34,15 @@ def test_small_batches_and_varying_columns_are_bound():
     assert cut[0] == (0, "ETHUSDT") and cut[5] == (5, "BTCUSDT")
     rows = [(1, 7 if i else 7.0, 0 if i else False) for i in range(MANY_ROWS)]
     assert split_shared(rows)[0] == {0: "1"}  # 7.0 binds as a REAL and False as 0: equal, yet bound as they are
+
+
+def test_a_flat_split_lays_out_the_cut_rows_one_after_another():
+    rows = [(i, "BTCUSDT", None, f"c{i}") for i in range(MANY_ROWS + 3)]
+    shared, flat, width = split_shared_flat(rows)
+    assert (shared, width) == ({1: "'BTCUSDT'", 2: "NULL"}, 2)
+    assert flat == [value for i in range(MANY_ROWS + 3) for value in (i, f"c{i}")]
+    assert split_shared_flat(rows[:3]) == ({}, [value for row in rows[:3] for value in row], 4)
+    assert split_shared_flat([(7, "x")] * MANY_ROWS) == ({0: "7", 1: "'x'"}, [], 0)
 
 
 def _outcomes(count: int, message: str) -> list[Outcome]:
@@ -74,6 +84,18 @@ def test_a_large_append_is_written_many_rows_per_statement(tmp_path):
     assert [sql.count("), (") + 1 for sql in statements] == [32] * 31 + [1] * 8  # the last 8 one by one
     assert store.conn.execute("SELECT count(*), sum(seq), count(DISTINCT copier) FROM outcomes").fetchone() == (
         1000, 500500, 1000)
+    store.close()
+
+
+def test_a_large_append_of_rows_alike_in_every_column_writes_each(tmp_path):
+    store = Store(tmp_path / "alike.db")
+    store.conn.execute("DROP TABLE outcomes")  # no key: rows alike in every column are a table's rows still
+    store.conn.execute(f"CREATE TABLE outcomes ({', '.join(Outcome.COLUMNS)})")
+    changes = Changes()
+    for _ in range(MANY_ROWS):
+        changes.append(Outcome(1, 1, "lead", "L1", "c1", "BTCUSDT", "open", "filled", None, None, None, None, None))
+    store.commit(changes, {}, None)
+    assert store.conn.execute("SELECT count(*), count(DISTINCT seq) FROM outcomes").fetchone() == (MANY_ROWS, 1)
     store.close()
 
 
