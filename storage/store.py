@@ -11,6 +11,11 @@ Settings, chosen deliberately:
   database inside whichever commit crosses the limit. Every ~150 small commands (or every fan-out to
   10,000 copiers) at 1,000, it cost a replay a quarter of its time; ten times rarer, the pages written
   over and over (the meta, the journal's tail, the upper index pages) are copied once per checkpoint.
+- temp_store=MEMORY: a multi-row upsert (storage.batch) keeps a statement journal, which SQLite spills to a
+  temporary file past 64 KiB — one 32-row statement over scattered rows (a liquidation's wallets) passed it,
+  and the file made such upserts 60% slower than one row a step. In memory they are as fast as that there
+  and 40% faster on a fan-out's wallets (14.5 → 8.5 ms for 10,000). Set after migrations, whose index
+  rebuilds may sort more than memory should hold.
 - busy_timeout, so a reader holding the file briefly never surfaces "database is locked".
 - Autocommit connection: every write transaction is an explicit `BEGIN IMMEDIATE … COMMIT`.
 """
@@ -67,7 +72,7 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed
 
 
 def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
-    if kind != "append" or len(rows) < MANY_ROWS:  # why only appends go many rows a statement: storage.batch
+    if kind not in ("append", "save") or len(rows) < MANY_ROWS:  # why not updates and deletes: storage.batch
         shared, rows = split_shared(rows)
         cursor = conn.executemany(_statement(kind, cls, shared, 1, columns), rows)
         if kind == "update" and cursor.rowcount != len(rows):  # an update finding no row would lose it
@@ -152,6 +157,7 @@ class Store:
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         self.conn = conn
         migrate(conn, notice)
+        conn.execute("PRAGMA temp_store = MEMORY")  # after migrating: an index rebuilt there may sort gigabytes
         self._written_meta: dict[str, str] = {}
 
     def close(self) -> None:
