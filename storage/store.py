@@ -41,8 +41,8 @@ _NO_PARTS: dict = {}
 
 def _statement(kind: str, cls: type, shared: dict[int, str] | None = None, count: int = 1,
                columns: tuple[str, ...] = ()) -> str:
-    """The statement that saves, appends or deletes rows of `cls` (`count` of them at once, for an append),
-    or, for "update", sets `columns` of rows found by key; `shared` columns are written in as literals (see
+    """The statement that saves, appends or deletes rows of `cls`, or, for "update", sets `columns` of rows found
+    by key — `count` rows at once but for a delete; `shared` columns are written in as literals (see
     storage.batch). One-row statements without them are made once per table."""
     if not shared and count == 1:
         statement = _STATEMENTS.get((kind, cls, columns))
@@ -59,8 +59,13 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed
             f"{key} = {value}" for key, value in zip(cls.KEY, placeholders(len(cls.KEY), shared)))
     if kind == "update":  # rows are the changed columns' values, then the key's (columns checked by _update)
         values = placeholders(len(changed) + len(cls.KEY), shared)
-        return (f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in zip(changed, values))} WHERE "
-                + " AND ".join(f"{k} = {v}" for k, v in zip(cls.KEY, values[len(changed):])))
+        if count == 1:
+            return (f"UPDATE {table} SET {', '.join(f'{c} = {v}' for c, v in zip(changed, values))} WHERE "
+                    + " AND ".join(f"{k} = {v}" for k, v in zip(cls.KEY, values[len(changed):])))
+        rows = ", ".join([f"({', '.join(values)})"] * count)  # VALUES names its columns column1, column2, …
+        return (f"UPDATE OR FAIL {table} SET {', '.join(f'{c} = v.column{i}' for i, c in enumerate(changed, 1))} "
+                f"FROM (VALUES {rows}) AS v WHERE "
+                + " AND ".join(f"{table}.{k} = v.column{i}" for i, k in enumerate(cls.KEY, len(changed) + 1)))
     values = ", ".join([f"({', '.join(placeholders(len(columns), shared))})"] * count)
     statement = f"INSERT OR FAIL INTO {table} ({', '.join(columns)}) VALUES {values}"  # see storage.batch
     if kind == "append":
@@ -72,25 +77,31 @@ def _build(kind: str, cls: type, shared: dict[int, str], count: int = 1, changed
 
 
 def _write(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple], columns: tuple[str, ...] = ()) -> None:
-    if kind not in ("append", "save") or len(rows) < MANY_ROWS:  # why not updates and deletes: storage.batch
+    if kind == "delete" or len(rows) < MANY_ROWS:  # why deletes go one row a step: storage.batch
         shared, rows = split_shared(rows)
-        cursor = conn.executemany(_statement(kind, cls, shared, 1, columns), rows)
-        if kind == "update" and cursor.rowcount != len(rows):  # an update finding no row would lose it
-            raise sqlite3.IntegrityError(f"{cursor.rowcount} of {len(rows)} {cls.TABLE} rows to update were found")
-        return
+        found = conn.executemany(_statement(kind, cls, shared, 1, columns), rows).rowcount
+    else:
+        found = _write_many(conn, kind, cls, rows, columns)
+    if kind == "update" and found != len(rows):  # an update finding no row would lose it
+        raise sqlite3.IntegrityError(f"{found} of {len(rows)} {cls.TABLE} rows to update were found")
+
+
+def _write_many(conn: sqlite3.Connection, kind: str, cls: type, rows: list[tuple], columns: tuple[str, ...]) -> int:
+    """Write a large batch many rows a statement (storage.batch); returns how many rows it changed."""
     shared, flat, width = split_shared_flat(rows)
     if not width:  # every column shared: nothing to bind
-        conn.executemany(_statement(kind, cls, shared), [()] * len(rows))
-        return
+        return conn.executemany(_statement(kind, cls, shared, 1, columns), [()] * len(rows)).rowcount
     per = rows_per_statement(width)
     step = per * width
     whole = len(flat) - len(flat) % step
-    statement = _statement(kind, cls, shared, per)
+    statement = _statement(kind, cls, shared, per, columns)
+    found = 0
     for start in range(0, whole, step):
-        conn.execute(statement, flat[start:start + step])
+        found += conn.execute(statement, flat[start:start + step]).rowcount
     if whole < len(flat):  # the rest one row a step: preparing a statement for them would cost more
-        conn.executemany(_statement(kind, cls, shared),
-                         [flat[start:start + width] for start in range(whole, len(flat), width)])
+        found += conn.executemany(_statement(kind, cls, shared, 1, columns),
+                                  [flat[start:start + width] for start in range(whole, len(flat), width)]).rowcount
+    return found
 
 
 def _update(conn: sqlite3.Connection, cls: type, entities: Mapping, parts: Mapping) -> None:

@@ -102,24 +102,26 @@ def test_a_partial_save_writes_only_its_columns(tmp_path, count):
     store.close()
 
 
-def _store_with_one_relation(path: Path) -> Store:
+def _store_with_one_relation(path: Path, count: int = 1) -> Store:
     store = Store(path)
     changes = Changes()
-    changes.save(_relation(1))
+    for seq in range(1, count + 1):
+        changes.save(_relation(seq))
     store.commit(changes, {}, None)
     return store
 
 
-def test_an_update_that_finds_no_row_fails_the_whole_commit(tmp_path):
-    store = _store_with_one_relation(tmp_path / "missing.db")
+@pytest.mark.parametrize("count", [1, 199])  # one row a step, and many a statement (UPDATE … FROM (VALUES …))
+def test_an_update_that_finds_no_row_fails_the_whole_commit(tmp_path, count):
+    store = _store_with_one_relation(tmp_path / "missing.db", count)
     changes = Changes()
     changes.save(Wallet("kept:copy", Decimal("5")))
-    known, unknown = _relation(1), _relation(2)
-    changes.save(known, ("week_pnl",))
-    changes.save(unknown, ("week_pnl",))      # never written: an update would silently lose it
+    for seq in range(1, count + 2):           # the last never written: an update would silently lose it
+        changes.save(_relation(seq), ("week_pnl",))
     with pytest.raises(StorageError) as refused:
         store.commit(changes, {}, None)
-    assert refused.value.code == "STORAGE_ERROR" and "1 of 2 relations rows to update" in refused.value.message
+    assert refused.value.code == "STORAGE_ERROR"
+    assert f"{count} of {count + 1} relations rows to update" in refused.value.message
     assert store.conn.execute("SELECT count(*) FROM wallets").fetchone() == (0,)
     store.close()
 
