@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .accounts import TradingAccount
 from .liquidation_price import liquidation_price
 from .money import ZERO
-from .positions import Position
+from .positions import ISOLATED, Position
 from .triggers import DOWN, UP, TriggerBook
 
 if TYPE_CHECKING:
@@ -52,36 +52,42 @@ class RiskIndex:
         symbols: set[str] = set()
         solved: dict[tuple, tuple] = {}
         for account in accounts:
-            symbols.update(self.refresh(account, placements, solved))
+            self._refresh(account, symbols, placements, solved)
         for symbol, batch in placements.items():
             self.book(symbol).put_many(batch)
         return symbols
 
-    def refresh(self, account: TradingAccount, placements: dict[str, list] | None = None,
-                solved: dict[tuple, tuple] | None = None) -> set[str]:
-        """Recompute the account's liquidation prices. With `placements`, isolated positions' new levels are
-        collected there (by symbol) for the caller to place in one batch; with `solved`, the isolated prices
-        solved so far in that batch are reused."""
-        exchange = self.exchange
-        cross = []
-        symbols = set()
+    def refresh(self, account: TradingAccount) -> None:
+        """Recompute the account's liquidation prices."""
+        self._refresh(account, set(), None, None)
+
+    def _refresh(self, account: TradingAccount, symbols: set[str], placements: dict[str, list] | None,
+                 solved: dict[tuple, tuple] | None) -> None:
+        """`refresh`, adding the account's symbols to `symbols`. With `placements`, isolated positions' new
+        levels are collected there (by symbol) for the caller to place in one batch; with `solved`, the
+        isolated prices solved so far in that batch are reused."""
+        instruments = self.exchange.instruments
+        cross = None
         for position in account.positions.values():
-            symbols.add(position.symbol)
-            if position.isolated:
+            symbol = position.symbol
+            symbols.add(symbol)
+            if position.margin_mode == ISOLATED:
                 # An isolated position's price depends on nothing but these: an account touched by a fill
                 # in one position (a copier holding ten leads' copies) re-solves that position only.
-                instrument = exchange.instruments[position.symbol]
+                instrument = instruments[symbol]
                 basis = (instrument, position.side, position.qty, position.entry_price, position.margin)
-                if basis != position.liquidation_basis or position.key() not in self.book(position.symbol):
+                if basis != position.liquidation_basis or position.key() not in self.book(symbol):
                     self._place(position, self._isolated_price(instrument, position, solved), placements)
                     position.liquidation_basis = basis
+            elif cross is None:
+                cross = [position]
             else:
                 cross.append(position)
-        for held in self.multi_cross.values():
-            held.discard(account.id)
+        if self.multi_cross:
+            for held in self.multi_cross.values():
+                held.discard(account.id)
         if cross:
             self._refresh_cross(account, cross)
-        return symbols
 
     @staticmethod
     def _isolated_price(instrument, position: Position, solved: dict[tuple, tuple] | None) -> Decimal | None:

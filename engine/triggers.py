@@ -52,9 +52,8 @@ class TriggerBook:
         instead of one binary insertion per key."""
         where = self._where
         latest = {key: (level, direction) for key, level, direction in placements}  # as put after put: last wins
-        for key in latest:
-            if key in where:
-                self.discard(key)
+        for key in where.keys() & latest.keys():
+            self.discard(key)
         if self._gone:
             self._purge()
         # Copies alike share one level object: grouped by it, the batch comes to the sorted lists already in
@@ -69,11 +68,10 @@ class TriggerBook:
             group[2].append(key)
         up, down = [], []
         for level, direction, keys in sorted(groups.values(), key=itemgetter(0)):
-            side = up if direction == UP else down
-            for key in sorted(keys):
-                entry = (level, key)
-                side.append(entry)
-                where[key] = (direction, entry)
+            keys.sort()
+            entries = [(level, key) for key in keys]
+            (up if direction == UP else down).extend(entries)
+            where.update(zip(keys, [(direction, entry) for entry in entries]))
         self._up.update(up)
         self._down.update(down)
 
