@@ -1,18 +1,21 @@
-"""Checkpoints in the background: the WAL is copied into the database by a thread of its own, so no command
-waits for it.
+"""Checkpoints in the background after large writes: a thread of the store's own copies the WAL into the
+database while the engine goes on, so a fan-out's commit does not wait for it.
 
 SQLite checkpoints inside whichever commit takes the WAL past `wal_autocheckpoint` pages: a fan-out to 10,000
 copiers committed in about 210 ms, and in 355–465 ms every third lead order or so, when its commit also
-copied 40 MB into the database and fsynced it. Here, a commit that leaves the WAL file past `BACKGROUND_BYTES`
-wakes a thread that runs a PASSIVE checkpoint on its own connection: it copies what was committed while the
-engine goes on (sqlite3 lets go of the GIL while SQLite works), and never blocks the writer or a reader.
+copied 40 MB into the database and fsynced it. Here, once the commits since the last checkpoint wrote
+`BACKGROUND_ROWS` rows, a thread runs a PASSIVE checkpoint on its own connection (sqlite3 lets go of the GIL
+while SQLite works, and a PASSIVE checkpoint blocks neither the writer nor a reader). When it has caught up,
+the next write starts the WAL over from its beginning, so the inline limit is not reached.
 
-- The WAL starts over from its beginning at the first write after a checkpoint that caught up with it, and
-  `journal_size_limit` then cuts the file back, so its size says how much is waiting to be copied.
-- A writer that never pauses long enough for a checkpoint to catch up would grow the WAL without end: the
-  writer's own `wal_autocheckpoint`, at `SAFETY_PAGES`, still checkpoints inline then (what is left of it).
-- A checkpoint that fails (a full disk) loses nothing: the WAL holds every commit until one succeeds, and
-  the next commit past the limit asks again.
+- Rows say when, not the WAL's size: a commit knows what it wrote, and the WAL file keeps its largest size
+  when it starts over, so its size says nothing then. Small commands are left to the inline checkpoint: a
+  checkpoint that never catches up between commits (a replay commits every few milliseconds) would only
+  copy pages that are written again and again.
+- Not before the WAL file has once been as large as the inline limit (a new desk's first 40 MB): started
+  over early, a shorter file would grow again under small commits, and a commit that lengthens the file
+  fsyncs its size too — that doubled a price tick's commit (235 → 500 µs) after a large world was built.
+- A checkpoint that fails (a full disk) loses nothing: the WAL holds every commit until one succeeds.
 """
 from __future__ import annotations
 
@@ -20,28 +23,34 @@ import sqlite3
 import threading
 from pathlib import Path
 
-BACKGROUND_BYTES = 40 * 1024 * 1024   # the WAL copied once this large (the 10,000 pages it was inline, at 4 KiB)
-KEEP_BYTES = 4 * 1024 * 1024          # journal_size_limit: what a restarted WAL file is cut back to
-SAFETY_PAGES = 40_000                 # the writer's wal_autocheckpoint (160 MB at 4 KiB pages)
+BACKGROUND_ROWS = 50_000  # about 11 MB of WAL in a fan-out's tables: a 10,000-copier lead order writes 60,000 rows
 
 
 class Checkpointer:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, full_bytes: int) -> None:
+        """`full_bytes`: the WAL's size at the inline checkpoint's limit (see above)."""
         self._path = path
         self._wal = Path(f"{path}-wal")
+        self._full_bytes = full_bytes
+        self._grown = False
+        self._rows = 0
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"checkpoint {path.name}", daemon=True)
         self._thread.start()
 
-    def after_commit(self) -> None:
-        """Wake the thread if the WAL has grown past the limit (one stat call: a microsecond or two)."""
-        try:
-            size = self._wal.stat().st_size
-        except OSError:
-            return
-        if size >= BACKGROUND_BYTES:
-            self._wake.set()
+    def committed(self, rows: int) -> None:
+        """Count a commit's rows; wake the thread once they add up to `BACKGROUND_ROWS`."""
+        self._rows += rows
+        if self._rows >= BACKGROUND_ROWS:
+            self._rows = 0
+            if not self._grown:
+                try:
+                    self._grown = self._wal.stat().st_size >= self._full_bytes
+                except OSError:
+                    return
+            if self._grown:
+                self._wake.set()
 
     def close(self) -> None:
         self._stopping = True
@@ -59,6 +68,6 @@ class Checkpointer:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
-                    pass  # see above: nothing is lost, and the next commit past the limit asks again
+                    pass  # see above: nothing is lost, and the inline checkpoint remains
         finally:
             conn.close()

@@ -7,10 +7,12 @@ Settings, chosen deliberately:
   (the 10,000-copier fan-out 468 → 482 ms, replay 12,900 → 12,700 commands/s).
   COPYDESK_SYNCHRONOUS=NORMAL trades that for speed: then a power cut can lose what was committed since
   the last checkpoint (never the file itself); a killed process still loses nothing.
-- Checkpoints in the background (storage.checkpoints), once the WAL holds 40 MB: not SQLite's 1,000 pages,
-  which every ~150 small commands cost a replay a quarter of its time (forty times rarer, the pages written
-  over and over — the meta, the journal's tail, the upper index pages — are copied once per checkpoint), and
-  not inside a commit, which made every third 10,000-copier fan-out wait 150–250 ms more.
+- wal_autocheckpoint=10000 pages (40 MB), not SQLite's 1,000: a checkpoint copies the WAL into the
+  database inside whichever commit crosses the limit. Every ~150 small commands (or every fan-out to
+  10,000 copiers) at 1,000, it cost a replay a quarter of its time; ten times rarer, the pages written
+  over and over (the meta, the journal's tail, the upper index pages) are copied once per checkpoint.
+  After large writes a thread checkpoints in the background first (storage.checkpoints), so a fan-out's
+  commit does not copy 40 MB every third lead order.
 - temp_store=MEMORY: a multi-row upsert (storage.batch) keeps a statement journal, which SQLite spills to a
   temporary file past 64 KiB — one 32-row statement over scattered rows (a liquidation's wallets) passed it,
   and the file made such upserts 60% slower than one row a step. In memory they are as fast as that there
@@ -30,8 +32,10 @@ from engine.changes import Changes, cells
 from engine.restore import ENTITY_TYPES, HISTORY_TYPES, UNREPORTED_TYPES
 
 from .batch import MANY_ROWS, placeholders, rows_per_statement, split_shared, split_shared_flat
-from .checkpoints import KEEP_BYTES, SAFETY_PAGES, Checkpointer
+from .checkpoints import Checkpointer
 from .schema import migrate
+
+WAL_AUTOCHECKPOINT_PAGES = 10_000  # see the settings above
 
 _STATEMENTS: dict[tuple, str] = {}
 _NONE: frozenset = frozenset()
@@ -164,13 +168,13 @@ class Store:
         if mode.lower() != "wal" and str(path) != ":memory:":
             raise StorageError("STORAGE_ERROR", f"could not switch {self.path} to WAL mode (got {mode})")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
-        conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
-        conn.execute(f"PRAGMA journal_size_limit = {KEEP_BYTES}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         self.conn = conn
         migrate(conn, notice)
         conn.execute("PRAGMA temp_store = MEMORY")  # after migrating: an index rebuilt there may sort gigabytes
         self._written_meta: dict[str, str] = {}
-        self._checkpoints = Checkpointer(self.path) if str(path) != ":memory:" else None
+        full = WAL_AUTOCHECKPOINT_PAGES * conn.execute("PRAGMA page_size").fetchone()[0]
+        self._checkpoints = Checkpointer(self.path, full) if str(path) != ":memory:" else None
 
     def close(self) -> None:
         if self._checkpoints is not None:
@@ -236,7 +240,7 @@ class Store:
                                      "VALUES (?, ?, ?, ?, ?)", journal if isinstance(journal, list) else [journal])
                 conn.execute("COMMIT")
                 if self._checkpoints is not None:
-                    self._checkpoints.after_commit()
+                    self._checkpoints.committed(changes.row_count())
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
