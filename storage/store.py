@@ -222,8 +222,9 @@ class Store:
                 for cls, entities in changes.saved.items():
                     new = changes.new.get(cls, _NONE)  # rows the database does not hold yet: plain inserts
                     parts = changes.partial.get(cls, _NO_PARTS)  # rows of which only some columns changed
-                    if new:
-                        _write(conn, "append", cls, [e.row() for key, e in entities.items() if key in new])
+                    if new:  # all of them, as often as not (a fan-out's copies): then no key is looked up
+                        _write(conn, "append", cls, [e.row() for e in entities.values()] if len(new) == len(entities)
+                               else [e.row() for key, e in entities.items() if key in new])
                     if len(new) + len(parts) < len(entities):
                         _write(conn, "save", cls, [e.row() for key, e in entities.items()
                                                    if key not in new and key not in parts])
