@@ -29,5 +29,7 @@ def test_quick_bench_prints_every_figure_as_json(tmp_path):
             value = results[figure][key]
             assert isinstance(value, (int, float)) and value > 0, (figure, key, value)
     assert results["fanout"]["copiers"] > results["fanout_1k"]["copiers"]
+    fanout = results["fanout"]  # untimed first rounds, reported apart from the timed ones
+    assert len(fanout["warmup_ms"]) == 1 and fanout["lead_orders"] == 2 * (1 + fanout["runs"])
     assert results["tick"]["liquidated"] > 0  # the liquidating tick did liquidate
     assert list(tmp_path.iterdir()) == []  # scratch databases live in a temporary folder, not the data dir
