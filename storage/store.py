@@ -240,8 +240,6 @@ class Store:
                     conn.executemany("INSERT INTO journal (idem_id, at_ms, command, status, code) "
                                      "VALUES (?, ?, ?, ?, ?)", journal if isinstance(journal, list) else [journal])
                 conn.execute("COMMIT")
-                if self._checkpoints is not None:
-                    self._checkpoints.committed(changes.row_count())
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -249,3 +247,5 @@ class Store:
         except sqlite3.Error as error:
             raise describe_sqlite_error(error) from error
         self._written_meta.update(meta_rows)
+        if self._checkpoints is not None:
+            self._checkpoints.committed(changes.row_count())
