@@ -196,5 +196,6 @@ class Changes:
         return bool(self.saved or self.deleted or self.appended)
 
     def row_count(self) -> int:
+        """How many rows the write set holds: saved, deleted and appended (what storage times its checkpoints by)."""
         return (sum(map(len, self.saved.values())) + sum(map(len, self.deleted.values()))
                 + sum(map(len, self.appended.values())))
