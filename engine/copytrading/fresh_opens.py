@@ -108,6 +108,6 @@ class FreshOpens:
         first = counters["outcome"]
         outcomes = [Outcome(first + i, now, relation.lead, lead_order, relation.copier, symbol, "open", "filled",
                             None, None, record.qty, record.entry_price, None)
-                    for i, ((relation, *_rest), record) in enumerate(zip(run, records))]
+                    for i, ((relation, _account, _size, _price, _plan), record) in enumerate(zip(run, records))]
         counters["outcome"] = first + len(outcomes)
         return outcomes
