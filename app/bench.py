@@ -215,7 +215,7 @@ def baseline_write(folder: Path, name: str, plan: list[tuple[str, str, list[tupl
         store.close()
 
 
-def bench_fanout(folder: Path, copiers: int, runs: int, name: str, warmups: int = 0) -> tuple[dict, Path]:
+def bench_fanout(folder: Path, copiers: int, runs: int, name: str, warmups: int) -> tuple[dict, Path]:
     clock = Clock()
     path = scratch_path(folder, name)
     desk = copier_world(path, copiers, clock)
@@ -224,22 +224,23 @@ def bench_fanout(folder: Path, copiers: int, runs: int, name: str, warmups: int 
     rows = 0
     try:
         for run in range(warmups + runs):
+            timed = run >= warmups
             line = lead_order("buy", clock)
             started = time.perf_counter()
             outcome = execute(desk, line)
-            (opens if run >= warmups else warming).append(time.perf_counter() - started)
+            (opens if timed else warming).append(time.perf_counter() - started)
             filled = sum(1 for o in outcome.events if isinstance(o, tuple) and o[0] == "lead_order"
                          for r in o[4] if r.status == "filled")
             if filled != copiers:
                 raise BenchError(f"{filled} of {copiers} copiers filled the lead order")
-            if run >= warmups:
+            if timed:
                 plan = recorder.rows()
                 rows = sum(len(table_rows) for _table, _statement, table_rows in plan)
                 baselines.append(baseline_write(folder, f"{name}-baseline-{run}", plan))
             line = lead_close(clock)
             started = time.perf_counter()
             execute(desk, line)
-            if run >= warmups:
+            if timed:
                 closes.append(time.perf_counter() - started)
     finally:
         desk.close()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .accounts import TradingAccount
 from .liquidation_price import liquidation_price
 from .money import ZERO
-from .positions import ISOLATED, Position
+from .positions import Position
 from .triggers import DOWN, UP, TriggerBook
 
 if TYPE_CHECKING:
@@ -67,11 +67,11 @@ class RiskIndex:
         levels are collected there (by symbol) for the caller to place in one batch; with `solved`, the
         isolated prices solved so far in that batch are reused."""
         instruments = self.exchange.instruments
-        cross = None
+        cross = []
         for position in account.positions.values():
             symbol = position.symbol
             symbols.add(symbol)
-            if position.margin_mode == ISOLATED:
+            if position.isolated:
                 # An isolated position's price depends on nothing but these: an account touched by a fill
                 # in one position (a copier holding ten leads' copies) re-solves that position only.
                 instrument = instruments[symbol]
@@ -79,8 +79,6 @@ class RiskIndex:
                 if basis != position.liquidation_basis or position.key() not in self.book(symbol):
                     self._place(position, self._isolated_price(instrument, position, solved), placements)
                     position.liquidation_basis = basis
-            elif cross is None:
-                cross = [position]
             else:
                 cross.append(position)
         if self.multi_cross:
