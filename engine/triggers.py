@@ -68,16 +68,13 @@ class TriggerBook:
             if group is None:
                 group = groups[(id(level), direction)] = (level, direction, [])
             group[2].append(key)
-        levels, new = self._levels, {UP: [], DOWN: []}
+        made: dict[int, list[Decimal]] = {UP: [], DOWN: []}
         for level, direction, keys in groups.values():
-            found = levels.get((direction, level))
-            if found is None:  # new levels join the sorted lists in one merge (a start places every position)
-                found = levels[(direction, level)] = Level(level, direction)
-                new[direction].append(level)
+            found = self._level(level, direction, made)
             found.keys.update(keys)
             where.update(dict.fromkeys(keys, found))
-        self._up.update(new[UP])
-        self._down.update(new[DOWN])
+        self._up.update(made[UP])
+        self._down.update(made[DOWN])
 
     def discard(self, key: Hashable) -> None:
         found = self._where.pop(key, None)
@@ -88,11 +85,16 @@ class TriggerBook:
                 del self._levels[(found.direction, found.price)]
                 (self._up if found.direction == UP else self._down).remove(found.price)
 
-    def _level(self, price: Decimal, direction: int) -> Level:
+    def _level(self, price: Decimal, direction: int, made: dict[int, list[Decimal]] | None = None) -> Level:
+        """The level at `price`, made if there is none: added to its sorted list, or with `made`, to
+        `made[direction]` for the caller to merge into the list in one step (a start places every position)."""
         found = self._levels.get((direction, price))
         if found is None:
             found = self._levels[(direction, price)] = Level(price, direction)
-            (self._up if direction == UP else self._down).add(price)
+            if made is None:
+                (self._up if direction == UP else self._down).add(price)
+            else:
+                made[direction].append(price)
         return found
 
     def level(self, key: Hashable) -> Decimal | None:
