@@ -73,8 +73,8 @@ class TriggerBook:
             found = self._level(level, direction, made)
             found.keys.update(keys)
             where.update(dict.fromkeys(keys, found))
-        self._up.update(made[UP])
-        self._down.update(made[DOWN])
+        for direction, prices in made.items():
+            self._prices(direction).update(prices)
 
     def discard(self, key: Hashable) -> None:
         found = self._where.pop(key, None)
@@ -83,7 +83,7 @@ class TriggerBook:
             keys.discard(key)
             if not keys:
                 del self._levels[(found.direction, found.price)]
-                (self._up if found.direction == UP else self._down).remove(found.price)
+                self._prices(found.direction).remove(found.price)
 
     def _level(self, price: Decimal, direction: int, made: dict[int, list[Decimal]] | None = None) -> Level:
         """The level at `price`, made if there is none: added to its sorted list, or with `made`, to
@@ -92,10 +92,13 @@ class TriggerBook:
         if found is None:
             found = self._levels[(direction, price)] = Level(price, direction)
             if made is None:
-                (self._up if direction == UP else self._down).add(price)
+                self._prices(direction).add(price)
             else:
                 made[direction].append(price)
         return found
+
+    def _prices(self, direction: int) -> SortedList:
+        return self._up if direction == UP else self._down
 
     def level(self, key: Hashable) -> Decimal | None:
         found = self._where.get(key)
