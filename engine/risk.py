@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .accounts import TradingAccount
 from .liquidation_price import liquidation_price
 from .money import ZERO
-from .positions import Position
+from .positions import ISOLATED, Position
 from .triggers import DOWN, UP, TriggerBook
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class RiskIndex:
         self.exchange = exchange
         self.books: dict[str, TriggerBook] = {}
         self.multi_cross: dict[str, set[str]] = {}
+        self._placed_symbols: set[str] = set()  # symbols `place_opened` placed in since the last settlement
 
     def book(self, symbol: str) -> TriggerBook:
         book = self.books.get(symbol)
@@ -42,7 +43,38 @@ class RiskIndex:
         accounts = self.exchange.accounts
         names = list(touched)
         touched.clear()
-        return self.refresh_all(accounts[name] for name in names if name in accounts)
+        symbols = self.refresh_all(accounts[name] for name in names if name in accounts)
+        if self._placed_symbols:
+            symbols |= self._placed_symbols
+            self._placed_symbols = set()
+        return symbols
+
+    def place_opened(self, accounts: list[TradingAccount], positions: list[Position]) -> list[str]:
+        """Price and place positions just opened (a fan-out's copies, `positions[i]` in `accounts[i]`) in one
+        batch, solving copies alike once. Returns the accounts this leaves nothing to re-price, for the caller to
+        take off the command's touched accounts once it has made its other changes to them (a fee, the
+        activity): accounts the command had not touched before that hold isolated positions only. An isolated
+        price depends on the position alone, and the account's others were priced when it was last touched.
+        Cross positions are left to the command's settlement, which prices them with the account's balance;
+        the symbols placed in get the settlement's liquidation check all the same."""
+        touched = self.exchange.changes.touched
+        instruments = self.exchange.instruments
+        placements: dict[str, list] = {}
+        solved: dict[tuple, tuple] = {}
+        settled = []
+        for account, position in zip(accounts, positions):
+            if position.margin_mode != ISOLATED:
+                continue
+            instrument = instruments[position.symbol]
+            self._place(position, self._isolated_price(instrument, position, solved), placements)
+            position.liquidation_basis = self._basis(instrument, position)
+            held = account.positions
+            if account.id not in touched and (len(held) == 1 or all(p.isolated for p in held.values())):
+                settled.append(account.id)
+        for symbol, batch in placements.items():
+            self.book(symbol).put_many(batch)
+        self._placed_symbols.update(placements)
+        return settled
 
     def refresh_all(self, accounts) -> set[str]:
         """`refresh` each account, placing the new levels in the books in one batch per symbol, and solving
@@ -75,7 +107,7 @@ class RiskIndex:
                 # An isolated position's price depends on nothing but these: an account touched by a fill
                 # in one position (a copier holding ten leads' copies) re-solves that position only.
                 instrument = instruments[symbol]
-                basis = (instrument, position.side, position.qty, position.entry_price, position.margin)
+                basis = self._basis(instrument, position)
                 if basis != position.liquidation_basis or position.key() not in self.book(symbol):
                     self._place(position, self._isolated_price(instrument, position, solved), placements)
                     position.liquidation_basis = basis
@@ -86,6 +118,10 @@ class RiskIndex:
                 held.discard(account.id)
         if cross:
             self._refresh_cross(account, cross)
+
+    @staticmethod
+    def _basis(instrument, position: Position) -> tuple:
+        return (instrument, position.side, position.qty, position.entry_price, position.margin)
 
     @staticmethod
     def _isolated_price(instrument, position: Position, solved: dict[tuple, tuple] | None) -> Decimal | None:

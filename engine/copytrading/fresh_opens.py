@@ -91,6 +91,8 @@ class FreshOpens:
                                 size.margin_mode, plan.open_margin if size.margin_mode == ISOLATED else ZERO, now)
             account.positions[(symbol, relation.lead)] = position
             positions.append(position)
+        accounts = [item[1] for item in run]
+        settled = exchange.risk.place_opened(accounts, positions)  # before the changes touch the accounts
         changes.insert_many(positions)
         # Each fee in full: engine.trading caps a fee at what the wallet holds beyond its isolated margins, and
         # a copier in the run had its margin and fee available, which is never more than that.
@@ -102,7 +104,7 @@ class FreshOpens:
                  for i, (relation, account, size, price, plan) in enumerate(run)]
         counters["fill"] = first + len(fills)
         changes.append_many(fills)
-        exchange.touch_many([item[1] for item in run])
+        exchange.touch_many(accounts)
         exchange.events.extend(fills)  # opening fills: no close listener hears them
         records = open_copy_orders(exchange, lead_order, [(item[0], fill) for item, fill in zip(run, fills)])
         first = counters["outcome"]
@@ -110,4 +112,5 @@ class FreshOpens:
                             None, None, record.qty, record.entry_price, None)
                     for i, ((relation, _account, _size, _price, _plan), record) in enumerate(zip(run, records))]
         counters["outcome"] = first + len(outcomes)
+        changes.touched.difference_update(settled)  # after the last change to the accounts
         return outcomes

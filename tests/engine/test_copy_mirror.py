@@ -265,6 +265,46 @@ def test_copies_alike_but_for_their_margin_get_their_own_liquidation_price():
         "bob": ("0.02", "50000", "100", "45180.72289156"), "carol": ("0.02", "50000", "50", "47690.7630522")}
 
 
+def test_a_fresh_isolated_copy_is_priced_in_the_fan_out_and_liquidated_when_the_mark_reaches_it():
+    """A run of fresh opens places its isolated copies in the risk book itself (RiskIndex.place_opened) and
+    leaves the copier's account out of the command's re-pricing: the copy must still liquidate on time."""
+    exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1", leverage=20)
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.2", "leverage": 10, "margin_mode": "isolated"})
+    copy = exchange.accounts["bob:copy"].positions[("BTCUSDT", "alice")]
+    # 0.02 from 50,000 at 20x: margin 50, liquidation price 950 / 0.01992 rounded down (as above); alice's
+    # own 10x position liquidates at 45,180.72.
+    assert copy.liquidation_price == Decimal("47690.7630522")
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "47700"})
+    assert ("BTCUSDT", "alice") in exchange.accounts["bob:copy"].positions
+    run(exchange, {"do": "price", "symbol": "BTCUSDT", "mark": "47690"})
+    assert ("BTCUSDT", "alice") not in exchange.accounts["bob:copy"].positions
+    assert ("BTCUSDT", "") in exchange.accounts["alice:elite"].positions
+
+
+def test_a_fresh_isolated_copy_re_prices_the_copiers_cross_copy_its_fee_moved():
+    """The fee of a fresh isolated copy leaves less behind the copier's cross positions: their liquidation
+    price moves, so a copier holding one is re-priced as a whole when the command settles."""
+    exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1", margin_mode="isolated")
+    run(exchange, {"do": "price", "symbol": "ETHUSDT", "mark": "2500"},
+        {"do": "user", "name": "dave"}, {"do": "deposit", "user": "dave", "amount": "20000"},
+        {"do": "become_elite", "user": "dave", "symbols": ["ETHUSDT"]},
+        {"do": "transfer", "user": "dave", "from": "funding", "to": "elite", "amount": "20000"},
+        {"do": "follow", "user": "bob", "lead": "dave", "mode": "ratio", "ratio": "0.5", "margin_mode": "cross"},
+        {"do": "order", "user": "dave", "account": "elite", "symbol": "ETHUSDT", "side": "buy", "qty": "2",
+         "leverage": 10, "margin_mode": "cross"})
+    account = exchange.accounts["bob:copy"]
+    cross = account.positions[("ETHUSDT", "dave")]
+    before = cross.liquidation_price
+    run(exchange, {"do": "order", "user": "alice", "account": "elite", "symbol": "BTCUSDT", "side": "buy",
+                   "qty": "0.2", "leverage": 10, "margin_mode": "isolated"})
+    assert ("BTCUSDT", "alice") in account.positions
+    moved = cross.liquidation_price
+    assert moved > before  # a long's cross liquidation price rises as the balance behind it falls
+    exchange.risk.refresh(account)
+    assert cross.liquidation_price == moved
+
+
 def test_copies_alike_but_for_their_margin_close_with_their_own_plan():
     """A lead's close plans each distinct whole copy once: copies opened alike share their figures, and one
     whose margin was added to since is planned on its own (its released margin, hence any deficit, differs)."""
