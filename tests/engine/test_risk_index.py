@@ -5,12 +5,19 @@ from copy_scenarios import lead_and_copier
 from engine.positions import Position
 
 
-def test_place_opened_prices_an_isolated_copy_and_hands_its_symbol_to_the_settlement():
+def bob_holding_a_fresh_copy():
+    """alice leads BTCUSDT at 50,000; bob's copy account has just been given a 0.02 isolated copy at 20x
+    (margin 50), not yet in the risk book."""
     exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1")
     account = exchange.accounts["bob:copy"]
     copy = Position("bob:copy", "BTCUSDT", "alice", 1, Decimal("0.02"), Decimal("50000"), 20, "isolated",
                     Decimal("50"), exchange.now_ms)
     account.positions[("BTCUSDT", "alice")] = copy
+    return exchange, account, copy
+
+
+def test_place_opened_prices_an_isolated_copy_and_hands_its_symbol_to_the_settlement():
+    exchange, account, copy = bob_holding_a_fresh_copy()
     # bob's account was not touched in this command and holds this isolated copy only: nothing left to re-price.
     assert exchange.risk.place_opened([account], [copy]) == ["bob:copy"]
     assert copy.liquidation_price == Decimal("47690.7630522")  # 950 / 0.01992, rounded down
@@ -22,11 +29,7 @@ def test_place_opened_prices_an_isolated_copy_and_hands_its_symbol_to_the_settle
 
 
 def test_place_opened_leaves_an_account_touched_before_or_holding_cross_to_the_settlement():
-    exchange = lead_and_copier("20000", "bob", "1000", mode="ratio", ratio="0.1")
-    account = exchange.accounts["bob:copy"]
-    copy = Position("bob:copy", "BTCUSDT", "alice", 1, Decimal("0.02"), Decimal("50000"), 20, "isolated",
-                    Decimal("50"), exchange.now_ms)
-    account.positions[("BTCUSDT", "alice")] = copy
+    exchange, account, copy = bob_holding_a_fresh_copy()
     exchange.changes.touched.add("bob:copy")  # changed earlier in the command: its other changes are unpriced
     assert exchange.risk.place_opened([account], [copy]) == []
     exchange.changes.touched.clear()
