@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .accounts import TradingAccount
 from .liquidation_price import liquidation_price
 from .money import ZERO
-from .positions import ISOLATED, Position
+from .positions import Position
 from .triggers import DOWN, UP, TriggerBook
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class RiskIndex:
         solved: dict[tuple, tuple] = {}
         settled = []
         for account, position in zip(accounts, positions):
-            if position.margin_mode != ISOLATED:
+            if not position.isolated:
                 continue
             instrument = instruments[position.symbol]
             self._place(position, self._isolated_price(instrument, position, solved), placements)
