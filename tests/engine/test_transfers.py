@@ -46,6 +46,7 @@ def test_withdraw_above_balance_is_refused(funded):
 
 
 @pytest.mark.parametrize("amount", ["0", "-5", "abc", "NaN", "Infinity", "-Infinity", "1e400", "0.000000001",
+                                    "1e9999999", "-1e9999999", "1e-9999999",
                                     "", "  ", 1.5, None, True, [], {}, "1" * 41, "10000000000000000"])
 def test_bad_amounts_are_refused_and_change_nothing(funded, amount):
     line = {"do": "transfer", "user": "alice", "from": "funding", "to": "futures", "amount": amount}
