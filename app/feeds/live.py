@@ -20,7 +20,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from engine.money import round_to_step
+from engine.money import ABSURD, round_to_step
 
 from .tick import PriceTick
 
@@ -137,6 +137,6 @@ def _price(raw: object, tick: Decimal | None) -> Decimal | None:
         value = Decimal(raw)
     except InvalidOperation:
         return None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or not 0 < value <= ABSURD:  # "1e9999999" would overflow the rounding
         return None
     return max(round_to_step(value, tick), tick)

@@ -3,7 +3,7 @@ shown in place (code and sentence), never a traceback."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from rich.text import Text
 from textual import on
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from engine.errors import Rejected
+from engine.money import ABSURD, QUANTUM, display
 
 
 class Dialog(ModalScreen[bool]):
@@ -96,4 +97,10 @@ def decimal_field(raw: str, name: str, *, required: bool = True) -> Decimal | No
         raise Rejected("BAD_FIELD", f"{name} must be a number, got {raw!r}") from None
     if not value.is_finite():
         raise Rejected("BAD_FIELD", f"{name} must be a finite number")
+    # Checked here, not left to the engine: such a number cannot even be shown or previewed ("1e9999999"
+    # overflows every Decimal context), and no command takes one.
+    if value.copy_abs() > ABSURD:
+        raise Rejected("BAD_FIELD", f"{name} must be at most {display(ABSURD, 0)}")
+    if value != value.quantize(QUANTUM, rounding=ROUND_DOWN):
+        raise Rejected("BAD_FIELD", f"{name} has more than 8 decimal places")
     return value

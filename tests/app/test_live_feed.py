@@ -64,6 +64,7 @@ async def test_junk_and_other_symbols_are_ignored():
     async def script(connection, number):
         for junk in ("not json", '{"stream": "x", "data": {"e": "aggTrade", "s": "BTCUSDT", "p": "1"}}',
                      mark_update("PEPEUSDT", "0.00001"), mark_update("BTCUSDT", "NaN"), mark_update("BTCUSDT", "-5"),
+                     mark_update("BTCUSDT", "1e9999999"),
                      '[1, 2]', mark_update("BTCUSDT", "65000")):
             await connection.send(junk)
         await connection.wait_closed()
