@@ -5,7 +5,7 @@ them as integers of that grid (`to_units` / `from_units`) so sums in SQL are exa
 """
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
 
 from .errors import Rejected, shown
 
@@ -15,9 +15,6 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 # Anything beyond this is a typo or an attack, not a trade: 10^15 USDT.
 ABSURD = Decimal("1e15")
-
-# Wide enough that products of prices and quantities never round before we say so.
-_CONTEXT = Context(prec=50, traps=[InvalidOperation])
 
 
 def usdt(value: Decimal) -> Decimal:
@@ -111,6 +108,14 @@ def fmt(value: Decimal | None) -> str | None:
     return text
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}
+
+
+def _places(places: int) -> Decimal:
+    """1e-`places`, made once for the usual ones: every amount a command line carries is checked against it."""
+    return _QUANTA.get(places) or Decimal(1).scaleb(-places)
+
+
 def parse_decimal(raw: object, field: str, *, code: str = "INVALID_AMOUNT",
                   positive: bool = True, allow_zero: bool = False, allow_negative: bool = False,
                   max_places: int | None = 8, maximum: Decimal = ABSURD) -> Decimal:
@@ -131,8 +136,8 @@ def parse_decimal(raw: object, field: str, *, code: str = "INVALID_AMOUNT",
     if not text or len(text) > 40:
         raise Rejected(code, f"{field} must be a decimal string such as \"10.5\", got {shown(raw)}")
     try:
-        with localcontext(_CONTEXT):
-            value = Decimal(text)
+        # Exact whatever the context's precision; malformed text raises, as the engine keeps the default traps.
+        value = Decimal(text)
     except (InvalidOperation, ValueError):
         raise Rejected(code, f"{field} is not a number: {shown(raw)}") from None
     if not value.is_finite():
@@ -143,7 +148,7 @@ def parse_decimal(raw: object, field: str, *, code: str = "INVALID_AMOUNT",
         raise Rejected(code, f"{field} must be greater than zero")
     if value.copy_abs() > maximum:  # quiet: abs() would round to the context and overflow on "1e9999999"
         raise Rejected(code, f"{field} {text} is beyond the allowed maximum of {fmt(maximum)}")
-    if max_places is not None and value != value.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_DOWN):
+    if max_places is not None and value != value.quantize(_places(max_places), rounding=ROUND_DOWN):
         raise Rejected(code, f"{field} {text} has more than {max_places} decimal places")
     return value + 0  # normalise -0 to 0
 
