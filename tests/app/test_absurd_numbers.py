@@ -11,7 +11,8 @@ from station import until
 from test_workstation import positions, submit_ticket, type_text
 
 ABSURD = ["1e9999999", "1e-9999999"]
-REFUSED = {"1e9999999": "must be at most 1,000,000,000,000,000", "1e-9999999": "has more than 8 decimal places"}
+REFUSED = {"1e9999999": "is beyond the allowed maximum of 1000000000000000",
+           "1e-9999999": "has more than 8 decimal places"}
 
 
 def error_text(screen) -> str:

@@ -237,13 +237,13 @@ async def test_the_engine_rejection_is_shown_in_the_settings_dialog(desk):
     app, pilot, _ = desk
     await open_lena(app, pilot)
     dialog = await follow_in_dialog(app, pilot, "50")
-    dialog.query_one("#slippage", Input).value = "0.000000001"  # passes the form, but has 11 decimals as a ratio
+    dialog.query_one("#slippage", Input).value = "0.00000001"  # passes the form, but has 10 decimals as a ratio
     await pilot.press("enter")  # still in the amount field
     await until(pilot, lambda: "BAD_FIELD" in dialog_text(dialog, ".error"))
     assert "decimal places" in dialog_text(dialog, ".error")
     assert isinstance(app.screen, CopySettingsDialog)  # still open to fix it
     dialog.query_one("#slippage", Input).value = "abc"
-    await until(pilot, lambda: "the slippage % must be a number" in dialog_text(dialog, "#preview"))
+    await until(pilot, lambda: "the slippage % is not a number" in dialog_text(dialog, "#preview"))
 
 
 async def test_copy_manager_edits_and_unfollows(desk):
