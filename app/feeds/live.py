@@ -14,13 +14,14 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
-from engine.money import ABSURD, round_to_step
+from engine.errors import Rejected
+from engine.money import parse_decimal, round_to_step
 
 from .tick import PriceTick
 
@@ -133,10 +134,8 @@ class LiveFeed:
 def _price(raw: object, tick: Decimal | None) -> Decimal | None:
     if tick is None or not isinstance(raw, (str, int)):
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or not 0 < value <= ABSURD:  # "1e9999999" would overflow the rounding
+    try:  # the engine's parser, as the CSV feed's: nothing it refuses ("NaN", "-5", "1e9999999") becomes a mark
+        value = parse_decimal(raw, "mark", code="INVALID_PRICE", max_places=None)
+    except Rejected:
         return None
     return max(round_to_step(value, tick), tick)

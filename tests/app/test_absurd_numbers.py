@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from textual.widgets import Static
 
 from station import until
+from test_screens import dialog_text
 from test_workstation import positions, submit_ticket, type_text
 
 ABSURD = ["1e9999999", "1e-9999999"]
@@ -15,16 +15,12 @@ REFUSED = {"1e9999999": "is beyond the allowed maximum of 1000000000000000",
            "1e-9999999": "has more than 8 decimal places"}
 
 
-def error_text(screen) -> str:
-    return " ".join(str(widget.render()) for widget in screen.query(".error"))
-
-
 @pytest.mark.parametrize("typed", ABSURD)
 async def test_an_absurd_size_in_the_ticket_is_refused(station, typed):
     app, pilot = station
     await submit_ticket(app, pilot, "1", typed)
     ticket = app.screen
-    await until(pilot, lambda: REFUSED[typed] in error_text(ticket))
+    await until(pilot, lambda: REFUSED[typed] in dialog_text(ticket, ".error"))
     assert app.is_running and app.screen is ticket
     assert positions(app, "futures") == []
 
@@ -36,7 +32,7 @@ async def test_an_absurd_transfer_is_refused(station, typed):
     await until(pilot, lambda: app.screen.__class__.__name__ == "TransferDialog")
     await type_text(pilot, typed)
     await pilot.press("enter")
-    await until(pilot, lambda: REFUSED[typed] in error_text(app.screen))
+    await until(pilot, lambda: REFUSED[typed] in dialog_text(app.screen, ".error"))
     assert app.is_running and app.view["accounts"]["futures"]["wallet"] == Decimal("10000")
 
 
@@ -50,5 +46,5 @@ async def test_an_absurd_margin_is_refused_before_its_preview(station, typed):
     await type_text(pilot, typed)
     await pilot.pause()
     await pilot.press("enter")
-    await until(pilot, lambda: REFUSED[typed] in error_text(app.screen))
+    await until(pilot, lambda: REFUSED[typed] in dialog_text(app.screen, ".error"))
     assert app.is_running and positions(app, "futures")[0]["margin"] == Decimal("500")
